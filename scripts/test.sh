@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The one test command: environment, lint, types, tests. Fails if anything fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+./scripts/browser.sh || echo "warning: chromium could not be installed; browser tests will be skipped"
+. .venv/bin/activate
+echo "== ruff"; ruff check . && ruff format --check .
+echo "== mypy --strict"; mypy
+echo "== pytest"; python -m pytest -q -p no:cacheprovider "$@"

@@ -1,0 +1,90 @@
+"""Settings, from the environment (prefix STEREOSPOT_) and defaults.
+
+Nested groups use a double underscore: STEREOSPOT_AWS__INPUT_BUCKET, and so on.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Platform(StrEnum):
+    MEMORY = "memory"  # unit tests
+    LOCAL = "local"  # the embedded default: files on disk, SQLite
+    AWS = "aws"
+
+
+class InferenceBackendKind(StrEnum):
+    LOCAL = "local"  # the engine in-process
+    HTTP = "http"  # an HTTP server speaking the SageMaker contract
+    TRITON = "triton"
+    SAGEMAKER = "sagemaker"  # SageMaker async endpoint
+
+
+class QueueTimeouts(BaseModel):
+    """Visibility timeouts in seconds (as in Terraform)."""
+
+    chunking: int = 15 * 60
+    video_worker: int = 40 * 60
+    output_events: int = 5 * 60
+    reassembly: int = 60 * 60
+    deletion: int = 5 * 60
+    ingest: int = 20 * 60
+
+
+class AwsSettings(BaseModel):
+    """Names of the deployed resources; Terraform's outputs write these variables."""
+
+    region: str = "us-east-1"
+    endpoint_url: str | None = None  # moto or LocalStack; None on AWS
+    input_bucket: str = "stereospot-input"
+    output_bucket: str = "stereospot-output"
+    jobs_table: str = "stereospot-jobs"
+    segment_completions_table: str = "stereospot-segment-completions"
+    reassembly_table: str = "stereospot-reassembly-triggered"
+    invocations_table: str = "stereospot-inference-invocations"
+    push_subscriptions_table: str = "stereospot-push-subscriptions"
+    chunking_queue_url: str = ""
+    video_worker_queue_url: str = ""
+    output_events_queue_url: str = ""
+    reassembly_queue_url: str = ""
+    deletion_queue_url: str = ""
+    ingest_queue_url: str = ""
+    sagemaker_endpoint: str = ""
+    multipart_threshold_bytes: int = 64 * 1024 * 1024
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="STEREOSPOT_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    platform: Platform = Platform.LOCAL
+    data_dir: Path = Field(default=Path("~/.local/share/stereospot"))
+    public_url: str = "http://127.0.0.1:8000"  # base of signed URLs served by the web app
+    secret_key: SecretStr | None = None  # signs URLs and CSRF tokens; generated if None
+    inference_backend: InferenceBackendKind = InferenceBackendKind.LOCAL
+    inference_url: str = "http://127.0.0.1:8080"  # http / triton backends
+    inference_concurrency: int = Field(default=1, ge=1, le=64)
+    device: str = "auto"  # auto | cpu | cuda
+    segment_seconds: float = Field(default=10.0, gt=0.5, le=600)
+    max_upload_bytes: int = Field(default=8 * 1024**3, ge=1024)
+    upload_url_expiry_s: int = 3600
+    download_url_expiry_s: int = 6 * 3600
+    playlist_url_expiry_s: int = 7 * 24 * 3600
+    max_receives: int = Field(default=5, ge=1)
+    reassembly_lock_ttl_s: int = 7 * 24 * 3600
+    reassembly_lease_s: int = 30 * 60
+    queue_timeouts: QueueTimeouts = QueueTimeouts()
+    aws: AwsSettings = AwsSettings()
+    vapid_private_key: SecretStr | None = None
+    vapid_public_key: str | None = None
+    vapid_subject: str = "mailto:admin@localhost"
+    log_level: str = "INFO"
+
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir.expanduser().resolve()

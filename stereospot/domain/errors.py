@@ -1,0 +1,54 @@
+"""Errors the domain raises. Messages are sentences a person can read."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base class of every error the domain raises on purpose."""
+
+
+class IllegalTransition(DomainError):
+    """A job was asked to move to a status the transition table forbids."""
+
+
+class InvalidKey(DomainError):
+    """An object key that no key pattern accepts (or that tries to escape its prefix)."""
+
+
+class InvalidJobId(DomainError):
+    """A job id that is not a UUID."""
+
+
+class MalformedMessage(DomainError):
+    """A queue message body that is not a valid message of any known type."""
+
+
+class JobNotFound(DomainError):
+    """No job (or only a deleted one) has this id."""
+
+
+class JobNotRemovable(DomainError):
+    """Only completed or failed jobs may be removed."""
+
+
+class ConditionFailed(DomainError):
+    """A conditional write lost: the stored record was not in the expected state.
+
+    Adapters raise it the way DynamoDB raises ConditionalCheckFailedException.
+    """
+
+
+class AlreadyExists(ConditionFailed):
+    """A create-if-absent found the record already there."""
+
+
+class MediaError(DomainError):
+    """The input is not a video we can convert. The message is shown to the user."""
+
+
+class FetchError(DomainError):
+    """A source URL could not be downloaded. The message is shown to the user."""
+
+
+class InferenceError(DomainError):
+    """The inference backend could not convert a segment."""

@@ -1,0 +1,73 @@
+"""Output formats and conversion settings."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class StereoFormat(StrEnum):
+    FULL_SBS = "full-sbs"
+    HALF_SBS = "half-sbs"
+    FULL_TB = "full-tb"
+    HALF_TB = "half-tb"
+    ANAGLYPH = "anaglyph"  # Dubois red-cyan
+    ANAGLYPH_COLOR = "anaglyph-color"
+    CROSS_EYED = "cross-eyed"
+    DEPTH = "depth"  # grayscale depth-map export
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+    @property
+    def player_suffix(self) -> str:
+        """File-name suffix that VR/3D players use to detect the layout."""
+        return _SUFFIXES[self]
+
+
+_LABELS: dict[StereoFormat, str] = {
+    StereoFormat.FULL_SBS: "Side-by-side (full width)",
+    StereoFormat.HALF_SBS: "Side-by-side (half width)",
+    StereoFormat.FULL_TB: "Top-bottom (full height)",
+    StereoFormat.HALF_TB: "Top-bottom (half height)",
+    StereoFormat.ANAGLYPH: "Anaglyph red-cyan (Dubois)",
+    StereoFormat.ANAGLYPH_COLOR: "Anaglyph red-cyan (colour)",
+    StereoFormat.CROSS_EYED: "Cross-eyed (right-left)",
+    StereoFormat.DEPTH: "Depth map",
+}
+
+_SUFFIXES: dict[StereoFormat, str] = {
+    StereoFormat.FULL_SBS: "_LRF_Full_SBS",
+    StereoFormat.HALF_SBS: "_LR_Half_SBS",
+    StereoFormat.FULL_TB: "_LRF_Full_TB",
+    StereoFormat.HALF_TB: "_LR_Half_TB",
+    StereoFormat.ANAGLYPH: "_Anaglyph",
+    StereoFormat.ANAGLYPH_COLOR: "_Anaglyph_Color",
+    StereoFormat.CROSS_EYED: "_RLF_Full_SBS",
+    StereoFormat.DEPTH: "_Depth",
+}
+
+
+class SyntheticView(StrEnum):
+    """Which eyes are synthesised: both symmetrically, or one with the source as the other."""
+
+    BOTH = "both"
+    LEFT = "left"
+    RIGHT = "right"
+
+
+class ConversionSettings(BaseModel):
+    """How a video is turned into 3D. Validated, immutable."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    divergence: float = Field(
+        default=2.0, gt=0.0, le=10.0, description="Maximum parallax, in % of the frame width."
+    )
+    convergence: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="Screen plane: 0 = far, 1 = near."
+    )
+    synthetic_view: SyntheticView = SyntheticView.BOTH
+    depth_model: str = Field(default="auto", min_length=1, max_length=200)

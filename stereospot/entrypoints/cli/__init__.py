@@ -1,0 +1,1 @@
+"""The `stereospot` command line. Each area registers its own subcommands."""
