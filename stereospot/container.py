@@ -1,0 +1,114 @@
+"""Composition root: the only place that knows which adapter serves which port.
+
+One platform container per place we run (memory, local, aws) provides the stores, storage,
+queues and events; `Application` adds what every platform shares (clock, scratch, media
+toolkit, inference backend, push, fetcher) and bundles it all into `Deps` for the use cases.
+Platform modules are imported only when selected, so a local install never needs boto3.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from dependency_injector import containers, providers
+
+from stereospot.config import InferenceBackendKind, Platform, Settings
+from stereospot.domain.services.deps import Deps, Policy
+
+_PLATFORM_MODULES: dict[Platform, str] = {
+    Platform.MEMORY: "stereospot.platforms.memory",
+    Platform.LOCAL: "stereospot.platforms.local",
+    Platform.AWS: "stereospot.platforms.aws",
+}
+
+_INFERENCE_BACKENDS: dict[InferenceBackendKind, str] = {
+    InferenceBackendKind.LOCAL: "stereospot.adapters.inference.local.LocalInferenceBackend",
+    InferenceBackendKind.HTTP: "stereospot.adapters.inference.http.HttpInferenceBackend",
+    InferenceBackendKind.TRITON: "stereospot.adapters.inference.triton.TritonInferenceBackend",
+    InferenceBackendKind.SAGEMAKER: "stereospot.adapters.inference.sagemaker.SageMakerBackend",
+}
+
+
+def _import(dotted: str) -> Any:
+    module, _, name = dotted.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def policy_from(settings: Settings) -> Policy:
+    return Policy(
+        segment_seconds=settings.segment_seconds,
+        max_upload_bytes=settings.max_upload_bytes,
+        upload_url_expiry_s=settings.upload_url_expiry_s,
+        download_url_expiry_s=settings.download_url_expiry_s,
+        reassembly_lock_ttl_s=settings.reassembly_lock_ttl_s,
+        reassembly_lease_s=settings.reassembly_lease_s,
+    )
+
+
+def _inference_backend(settings: Settings, storage: Any, scratch: Any) -> Any:
+    backend_class = _import(_INFERENCE_BACKENDS[settings.inference_backend])
+    return backend_class.from_settings(settings, storage=storage, scratch=scratch)
+
+
+class Application(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+    platform = providers.DependenciesContainer()
+
+    clock = providers.Singleton(_import, "stereospot.adapters.local.system.SystemClock")
+    scratch = providers.Singleton(
+        lambda cls, settings: (
+            cls(settings.resolved_data_dir() / "tmp")
+            if settings.platform is Platform.LOCAL
+            else cls()
+        ),
+        providers.Callable(_import, "stereospot.adapters.local.system.TempScratch"),
+        settings,
+    )
+    toolkit = providers.Singleton(
+        lambda cls: cls(),
+        providers.Callable(_import, "stereospot.adapters.media.pyav_toolkit.PyAVToolkit"),
+    )
+    inference = providers.Singleton(_inference_backend, settings, platform.storage, scratch)
+    push_sender = providers.Singleton(
+        lambda cls, settings: cls.from_settings(settings),
+        providers.Callable(_import, "stereospot.adapters.push.webpush.WebPushSender"),
+        settings,
+    )
+    fetcher = providers.Singleton(
+        lambda cls: cls(),
+        providers.Callable(_import, "stereospot.adapters.ingest.ytdlp.YtDlpFetcher"),
+    )
+    policy = providers.Singleton(policy_from, settings)
+
+    deps = providers.Singleton(
+        Deps,
+        jobs=platform.jobs,
+        completions=platform.completions,
+        reassembly_lock=platform.reassembly_lock,
+        invocations=platform.invocations,
+        storage=platform.storage,
+        queues=platform.queues,
+        events=platform.events,
+        push_subscriptions=platform.push_subscriptions,
+        push_sender=push_sender,
+        clock=clock,
+        scratch=scratch,
+        toolkit=toolkit,
+        inference=inference,
+        fetcher=fetcher,
+        policy=policy,
+    )
+
+
+def build_container(settings: Settings | None = None) -> Application:
+    """The application container for `settings` (from the environment when None).
+
+    A platform module defines `PlatformContainer`, a DeclarativeContainer taking `settings`
+    and providing: jobs, completions, reassembly_lock, invocations, storage, queues, events,
+    push_subscriptions, decoder (MessageDecoder).
+    """
+    settings = settings or Settings()
+    platform_module = importlib.import_module(_PLATFORM_MODULES[settings.platform])
+    platform = platform_module.PlatformContainer(settings=settings)
+    return Application(settings=settings, platform=platform)

@@ -1,0 +1,53 @@
+"""The ports and policy values a use case may need, bundled so entrypoints pass one thing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stereospot.domain.ports import (
+    Clock,
+    InferenceBackend,
+    InferenceInvocationStore,
+    JobEvents,
+    JobStore,
+    ObjectStorage,
+    PushSender,
+    PushSubscriptionStore,
+    Queues,
+    ReassemblyLock,
+    ScratchSpace,
+    SegmentCompletionStore,
+    SourceFetcher,
+    VideoToolkit,
+)
+
+
+@dataclass(frozen=True)
+class Policy:
+    segment_seconds: float = 10.0
+    max_upload_bytes: int = 8 * 1024**3
+    upload_url_expiry_s: int = 3600
+    download_url_expiry_s: int = 6 * 3600
+    reassembly_lock_ttl_s: int = 7 * 24 * 3600
+    reassembly_lease_s: int = 30 * 60
+    invocation_ttl_s: int = 24 * 3600
+    eta_sample_size: int = 20
+
+
+@dataclass(frozen=True)
+class Deps:
+    jobs: JobStore
+    completions: SegmentCompletionStore
+    reassembly_lock: ReassemblyLock
+    invocations: InferenceInvocationStore
+    storage: ObjectStorage
+    queues: Queues
+    events: JobEvents
+    push_subscriptions: PushSubscriptionStore
+    push_sender: PushSender
+    clock: Clock
+    scratch: ScratchSpace
+    toolkit: VideoToolkit
+    inference: InferenceBackend
+    fetcher: SourceFetcher
+    policy: Policy = Policy()
