@@ -1,0 +1,1 @@
+"""The stereo engine: depth estimation, view synthesis and packing (torch + PyAV)."""
