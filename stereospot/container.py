@@ -46,6 +46,17 @@ def policy_from(settings: Settings) -> Policy:
     )
 
 
+class _Lazy:
+    """Stands in for an adapter until its first use, so Deps can be built where an optional
+    part (torch, pywebpush, yt-dlp) is not installed or not needed by this process."""
+
+    def __init__(self, provider: Any) -> None:
+        self._provider = provider
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._provider(), name)
+
+
 def _inference_backend(settings: Settings, storage: Any, scratch: Any) -> Any:
     backend_class = _import(_INFERENCE_BACKENDS[settings.inference_backend])
     return backend_class.from_settings(settings, storage=storage, scratch=scratch)
@@ -91,12 +102,12 @@ class Application(containers.DeclarativeContainer):
         queues=platform.queues,
         events=platform.events,
         push_subscriptions=platform.push_subscriptions,
-        push_sender=push_sender,
+        push_sender=providers.Factory(_Lazy, push_sender.provider),
         clock=clock,
         scratch=scratch,
-        toolkit=toolkit,
-        inference=inference,
-        fetcher=fetcher,
+        toolkit=providers.Factory(_Lazy, toolkit.provider),
+        inference=providers.Factory(_Lazy, inference.provider),
+        fetcher=providers.Factory(_Lazy, fetcher.provider),
         policy=policy,
     )
 
