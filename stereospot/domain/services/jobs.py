@@ -1,0 +1,204 @@
+"""Job use cases the web app calls: create, upload, progress, lists, download, fail, delete."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+from uuid import UUID
+
+from stereospot.domain import keys, naming, policies
+from stereospot.domain.errors import FetchError, IllegalTransition, JobNotFound, JobNotRemovable
+from stereospot.domain.formats import ConversionSettings, StereoFormat
+from stereospot.domain.ids import new_job_id
+from stereospot.domain.messages import DeletionRequested, IngestRequested, PlatformSource, UrlSource
+from stereospot.domain.model import Job, JobStatus
+from stereospot.domain.ports import Page, PushSubscription
+from stereospot.domain.routing import QueueName
+from stereospot.domain.services.deps import Deps
+from stereospot.domain.services.support import (
+    context,
+    publish,
+    push_payload,
+    send_push,
+    update_job,
+)
+
+log = logging.getLogger(__name__)
+
+# Links to a video file are downloaded directly; anything else is a page for yt-dlp.
+DIRECT_VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv")
+MAX_URL_LENGTH = 4096
+
+__all__ = [
+    "create_job",
+    "create_job_from_url",
+    "download_url",
+    "fail_job",
+    "get_visible_job",
+    "job_progress",
+    "list_completed",
+    "list_in_progress",
+    "request_deletion",
+    "request_upload_url",
+    "subscribe_push",
+    "title_from_url",
+]
+
+
+def create_job(
+    deps: Deps, *, output_format: StereoFormat, settings: ConversionSettings, title: str = ""
+) -> Job:
+    job = Job(
+        id=new_job_id(),
+        output_format=output_format,
+        settings=settings,
+        title=" ".join(title.split())[:300],
+        created_at=deps.clock.now(),
+    )
+    deps.jobs.create(job)
+    log.info("job created", extra=context(job.id))
+    publish(deps, job)
+    return job
+
+
+def title_from_url(url: str) -> str:
+    """'https://host/videos/My%20Clip.mp4' -> 'host My Clip' style short title."""
+    parts = urlsplit(url)
+    tail = parts.path.rstrip("/").rsplit("/", 1)[-1]
+    tail = naming.title_from_filename(tail) if tail else ""
+    host = parts.hostname or "video"
+    return f"{host} {tail}".strip()[:300] if tail else host[:300]
+
+
+def _check_url(url: str) -> str:
+    url = url.strip()
+    parts = urlsplit(url)
+    if len(url) > MAX_URL_LENGTH:
+        raise FetchError("That link is too long.")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FetchError("Please give a link that starts with http:// or https://.")
+    return url
+
+
+def create_job_from_url(
+    deps: Deps,
+    *,
+    url: str,
+    output_format: StereoFormat,
+    settings: ConversionSettings,
+    title: str = "",
+) -> Job:
+    """Create a job and ask the media worker to download its source (FetchError if the
+    link is not an http(s) URL)."""
+    url = _check_url(url)
+    source = (
+        UrlSource(url=url)
+        if urlsplit(url).path.lower().endswith(DIRECT_VIDEO_SUFFIXES)
+        else PlatformSource(url=url)
+    )
+    job = Job(
+        id=new_job_id(),
+        output_format=output_format,
+        settings=settings,
+        title=" ".join(title.split())[:300] or title_from_url(url),
+        source_url=url,
+        created_at=deps.clock.now(),
+    )
+    deps.jobs.create(job)
+    publish(deps, job)
+    try:
+        deps.queues[QueueName.INGEST].send(IngestRequested(job_id=job.id, source=source).to_body())
+    except Exception:
+        # Without its message the job would wait forever: fail it so the user sees why.
+        fail_job(deps, job.id, "The download could not be started. Please try again.")
+        raise
+    log.info("job created from a URL", extra=context(job.id))
+    return job
+
+
+def get_visible_job(deps: Deps, job_id: UUID) -> Job:
+    job = deps.jobs.get(job_id)
+    if job is None or not job.visible:
+        raise JobNotFound(f"There is no job {job_id}.")
+    return job
+
+
+def request_upload_url(deps: Deps, job_id: UUID, filename: str | None) -> str:
+    job = get_visible_job(deps, job_id)
+    if job.status is not JobStatus.CREATED:
+        raise IllegalTransition(
+            f"Job {job_id} already has its video (it is {job.status.value.replace('_', ' ')})."
+        )
+    if filename and not job.title:
+        title = naming.title_from_filename(filename)
+        update_job(deps, job_id, lambda j: j.with_changes(title=title) if not j.title else None)
+    return deps.storage.upload_url(
+        keys.source_key(job_id), deps.policy.upload_url_expiry_s, deps.policy.max_upload_bytes
+    )
+
+
+def job_progress(deps: Deps, job: Job) -> policies.Progress:
+    done = [c.segment_index for c in deps.completions.list(job.id)]
+    recent = deps.jobs.list_completed(limit=deps.policy.eta_sample_size).jobs
+    rate = policies.average_seconds_per_mb(recent)
+    return policies.progress(job, done, seconds_per_mb=rate, now=deps.clock.now())
+
+
+def list_in_progress(deps: Deps, limit: int = 100) -> list[Job]:
+    return deps.jobs.list_in_progress(limit)
+
+
+def list_completed(deps: Deps, limit: int = 20, cursor: str | None = None) -> Page:
+    return deps.jobs.list_completed(limit, cursor)
+
+
+def download_url(
+    deps: Deps, job_id: UUID, *, attachment: bool, expires_s: int | None = None
+) -> str:
+    job = get_visible_job(deps, job_id)
+    if job.status is not JobStatus.COMPLETED:
+        raise JobNotFound(f"Job {job_id} has no result yet.")
+    return deps.storage.download_url(
+        keys.final_key(job_id),
+        expires_s if expires_s is not None else deps.policy.download_url_expiry_s,
+        job.download_name() if attachment else None,
+    )
+
+
+def fail_job(deps: Deps, job_id: UUID, reason: str) -> Job | None:
+    """Mark the job failed with a reason a person can read; None if missing or terminal."""
+    failed = update_job(deps, job_id, lambda j: None if j.status.is_terminal else j.fail(reason))
+    if failed is None:
+        return None
+    log.warning("job failed: %s", failed.failure_reason, extra=context(job_id))
+    publish(deps, failed, reason=failed.failure_reason)
+    send_push(deps, failed, push_payload(failed))
+    return failed
+
+
+def request_deletion(deps: Deps, job_id: UUID) -> Job:
+    """Soft delete (status first), then ask for the cleanup; only completed or failed jobs."""
+
+    def soft_delete(job: Job) -> Job | None:
+        if not job.visible:
+            return None
+        if not job.is_removable:
+            raise JobNotRemovable(
+                f"Job {job_id} is still {job.status.value.replace('_', ' ')}; "
+                "it can be removed once it has completed or failed."
+            )
+        return job.transition(JobStatus.DELETED)
+
+    get_visible_job(deps, job_id)
+    deleted = update_job(deps, job_id, soft_delete)
+    if deleted is None:  # removed meanwhile by a concurrent request
+        raise JobNotFound(f"There is no job {job_id}.")
+    publish(deps, deleted)
+    deps.queues[QueueName.DELETION].send(DeletionRequested(job_id=job_id).to_body())
+    log.info("job removed; cleanup requested", extra=context(job_id))
+    return deleted
+
+
+def subscribe_push(deps: Deps, job_id: UUID, subscription: PushSubscription) -> None:
+    get_visible_job(deps, job_id)
+    deps.push_subscriptions.add(job_id, subscription)
