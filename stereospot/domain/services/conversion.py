@@ -1,0 +1,168 @@
+"""Converting segments and reacting to what lands in the output bucket.
+
+Crash safety: a segment whose output already exists is not converted again but handled as
+if its output event had arrived (a crash between the write and its event); completions are
+idempotent; completing a job is a conditional save whose winner alone sends Web Push.
+"""
+
+from __future__ import annotations
+
+import logging
+from uuid import UUID
+
+from stereospot.domain import keys, routing
+from stereospot.domain.errors import InvalidKey, MediaError
+from stereospot.domain.model import Job, JobStatus, SegmentCompletion
+from stereospot.domain.ports import ConversionRequest, Invocation, ProgressCallback
+from stereospot.domain.services.deps import Deps
+from stereospot.domain.services.jobs import fail_job
+from stereospot.domain.services.reassembly import trigger_if_ready
+from stereospot.domain.services.support import (
+    context,
+    publish,
+    push_payload,
+    send_push,
+    update_job,
+)
+
+log = logging.getLogger(__name__)
+
+_INFERENCE_PREFIXES = (routing.INFERENCE_RESPONSE_PREFIX, routing.INFERENCE_FAILURE_PREFIX)
+
+
+class UnknownInvocation(Exception):
+    """An inference result whose invocation is not (yet) recorded; retried by the queue."""
+
+
+def location_key(location: str) -> str:
+    """An async inference output location as an object key ('s3://bucket/k' -> 'k')."""
+    if location.startswith("s3://"):
+        return location[len("s3://") :].partition("/")[2]
+    return location
+
+
+def handle_segment_ready(
+    deps: Deps,
+    job_id: UUID,
+    segment_index: int,
+    total_segments: int,
+    input_key: str,
+    on_progress: ProgressCallback | None = None,
+) -> None:
+    extra = context(job_id, segment_index)
+    job = deps.jobs.get(job_id)
+    if job is None or job.status.is_terminal:
+        log.info("segment skipped: job is gone or finished", extra=extra)
+        return
+    output_key = keys.output_segment_key(job_id, segment_index)
+    if deps.storage.exists(output_key):
+        log.info("segment already converted", extra=extra)
+        handle_output_object(deps, output_key)
+        return
+    previous = (
+        keys.segment_key(job_id, segment_index - 1, total_segments, job.output_format)
+        if segment_index > 0
+        else None
+    )
+    request = ConversionRequest(
+        job_id=job_id,
+        segment_index=segment_index,
+        input_key=input_key,
+        output_key=output_key,
+        output_format=job.output_format,
+        settings=job.settings,
+        previous_input_key=previous,
+    )
+    try:
+        result = deps.inference.convert(request, on_progress)
+    except MediaError as exc:
+        fail_job(deps, job_id, str(exc))
+        return
+    if not result.completed and result.output_location is not None:
+        invocation = Invocation(location_key(result.output_location), job_id, segment_index)
+        deps.invocations.put(invocation, deps.clock.now(), deps.policy.invocation_ttl_s)
+        log.info("segment submitted for async inference", extra=extra)
+    else:
+        log.info("segment converted", extra=extra)
+
+
+def handle_output_object(deps: Deps, key: str) -> None:
+    """React to a new object under jobs/ (or an async inference result)."""
+    if key.startswith(_INFERENCE_PREFIXES):
+        _handle_inference_result(deps, key)
+        return
+    try:
+        parsed = keys.parse_key(key)
+    except InvalidKey:
+        log.warning("ignoring output event for an unknown key %r", key)
+        return
+    match parsed:
+        case keys.OutputSegmentKey(job_id=job_id, index=index):
+            _record_completion(deps, job_id, index, key)
+        case keys.FinalKey(job_id=job_id) | keys.ReassemblyDoneKey(job_id=job_id):
+            _complete(deps, job_id)
+        case _:
+            log.warning("ignoring output event for input key %r", key)
+
+
+def _record_completion(deps: Deps, job_id: UUID, index: int, key: str) -> None:
+    extra = context(job_id, index)
+    job = deps.jobs.get(job_id)
+    if job is None or job.status.is_terminal:
+        log.info("completion ignored: job is gone or finished", extra=extra)
+        return
+    if job.total_segments is not None and index >= job.total_segments:
+        log.warning("completion ignored: index beyond the plan", extra=extra)
+        return
+    if not deps.storage.exists(key):
+        log.warning("completion ignored: the output object is missing", extra=extra)
+        return
+    completion = SegmentCompletion(
+        job_id=job_id, segment_index=index, output_key=key, completed_at=deps.clock.now()
+    )
+    if deps.completions.put(completion):
+        done = len(deps.completions.list(job_id))
+        log.info("segment completed (%d done)", done, extra=extra)
+        publish(deps, job, segments_done=done, segment_index=index)
+    trigger_if_ready(deps, job_id)
+
+
+def _complete(deps: Deps, job_id: UUID) -> None:
+    if not deps.storage.exists(keys.final_key(job_id)):
+        log.warning("completion signal without final.mp4; ignored", extra=context(job_id))
+        return
+    now = deps.clock.now()
+
+    def finish(job: Job) -> Job | None:
+        if job.status is JobStatus.CHUNKING_COMPLETE:  # the reassembling save was lost
+            job = job.transition(JobStatus.REASSEMBLING)
+        if job.status is not JobStatus.REASSEMBLING:
+            return None
+        return job.transition(JobStatus.COMPLETED, completed_at=now)
+
+    completed = update_job(deps, job_id, finish)
+    if completed is None:
+        log.info("completion signal: nothing to do", extra=context(job_id))
+        return
+    log.info("job completed", extra=context(job_id))
+    publish(deps, completed, segments_done=completed.total_segments)
+    send_push(deps, completed, push_payload(completed))
+
+
+def _handle_inference_result(deps: Deps, key: str) -> None:
+    invocation = deps.invocations.get(key, deps.clock.now())
+    if invocation is None:
+        raise UnknownInvocation(f"no invocation recorded for {key!r} (yet)")
+    extra = context(invocation.job_id, invocation.segment_index)
+    if key.startswith(routing.INFERENCE_FAILURE_PREFIX):
+        detail = deps.storage.get_bytes(key)[:300].decode("utf-8", "replace").strip()
+        reason = f"Segment {invocation.segment_index + 1} could not be converted"
+        fail_job(deps, invocation.job_id, f"{reason}: {detail}" if detail else f"{reason}.")
+    else:
+        output_key = keys.output_segment_key(invocation.job_id, invocation.segment_index)
+        with deps.scratch.directory() as work:
+            result = work / "result.mp4"
+            deps.storage.get_file(key, result)
+            deps.storage.put_file(output_key, result)  # fires the segment's output event
+        log.info("async inference result stored", extra=extra)
+    deps.invocations.delete(key)
