@@ -1,0 +1,287 @@
+"""The generic worker loop: receive -> decode -> handle through the use case -> delete.
+
+Semantics (the same on every platform):
+- Several queues are polled round-robin: a quick look at each, then a short long-poll on
+  the next one when all were empty, so no queue waits behind another's long poll.
+- A handler that raises leaves the message to reappear. It is made visible again after a
+  short backoff (doubling per receive, capped by the queue's visibility timeout) rather
+  than after the whole timeout, so a passing fault costs seconds, not an hour.
+- On the last allowed receive (receive_count >= queue.max_receives) a failure calls the
+  dead-letter handler (which fails the job with the reason) and makes the message visible
+  at once, so the queue moves it to its dead-letter queue on the next receive.
+- A body the decoder cannot read (MalformedMessage) can never succeed: it is sent straight
+  to the dead-letter queue, kept for inspection, and deleted from the work queue.
+- While a message is handled a heartbeat extends its visibility. After a stop request the
+  loop takes no new message; the current one may finish within the grace period, else it
+  is released (visibility 0) and the process exits (see heartbeat.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol, cast
+from uuid import UUID
+
+from stereospot.domain import keys
+from stereospot.domain.errors import InvalidKey, MalformedMessage
+from stereospot.domain.messages import (
+    DeletionRequested,
+    IngestRequested,
+    Message,
+    ObjectCreated,
+    ReassemblyRequested,
+    SegmentReady,
+)
+from stereospot.domain.ports import (
+    MessageDecoder,
+    ProgressCallback,
+    Queue,
+    Queues,
+    ReceivedMessage,
+)
+from stereospot.domain.routing import QueueName
+from stereospot.entrypoints.workers.heartbeat import Heartbeat, StopSignal
+from stereospot.entrypoints.workers.log_context import job_context
+
+logger = logging.getLogger(__name__)
+
+
+class MessageHandler(Protocol):
+    """What the loop calls; the real one routes to the use cases (handlers.py)."""
+
+    def handle(
+        self,
+        queue: QueueName,
+        message: Message,
+        message_id: str,
+        on_progress: ProgressCallback | None,
+    ) -> None: ...
+
+    def dead_letter(self, message: Message, reason: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class LoopOptions:
+    idle_wait_s: float = 2.0  # long-poll wait when every queue was empty
+    grace_s: float = 25.0  # after a stop request, how long the current message may run
+    retry_base_s: int = 2  # first retry delay after a failure; doubles per receive
+    parent_pid: int | None = None  # stop when this process is no longer our parent
+
+
+@dataclass(frozen=True)
+class _Binding:
+    name: QueueName
+    queue: Queue
+    visibility_s: int
+
+
+def exit_process() -> None:
+    """Default abandon action: flush the logs and leave at once with status 0."""
+    logging.shutdown()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+class Worker:
+    def __init__(
+        self,
+        queues: Queues,
+        queue_names: Sequence[QueueName],
+        visibility_s: Mapping[QueueName, int],
+        decoder: MessageDecoder,
+        handler: MessageHandler,
+        options: LoopOptions = LoopOptions(),
+        *,
+        stop: StopSignal | None = None,
+        on_abandon: Callable[[], None] = exit_process,
+    ) -> None:
+        if not queue_names:
+            raise ValueError("a worker needs at least one queue")
+        self._bindings = [_Binding(n, queues[n], visibility_s[n]) for n in queue_names]
+        self._decoder = decoder
+        self._handler = handler
+        self._options = options
+        self.stop = stop or StopSignal()
+        self._on_abandon = on_abandon
+        self._next = 0
+
+    # ------------------------------------------------------------------ driving
+
+    def run(self) -> None:
+        """Handle messages until a stop is requested."""
+        names = ", ".join(b.name.value for b in self._bindings)
+        logger.info("worker started on %s (pid %d)", names, os.getpid())
+        while not self.stop.requested:
+            if self._orphaned():
+                logger.warning("parent process is gone; stopping")
+                break
+            self.poll_once()
+        logger.info("worker stopped")
+
+    def poll_once(self) -> bool:
+        """Receive and handle at most one message. True if one was handled."""
+        received = self._receive()
+        if received is None:
+            return False
+        binding, delivery = received
+        if self.stop.requested:  # received just as we were told to stop: give it back
+            binding.queue.extend_visibility(delivery.receipt, 0)
+            return False
+        self._handle_delivery(binding, delivery)
+        return True
+
+    def _receive(self) -> tuple[_Binding, ReceivedMessage] | None:
+        count = len(self._bindings)
+        if count > 1:
+            for offset in range(count):
+                binding = self._bindings[(self._next + offset) % count]
+                got = binding.queue.receive(1, 0.0, binding.visibility_s)
+                if got:
+                    self._next = (self._next + offset + 1) % count
+                    return binding, got[0]
+        binding = self._bindings[self._next]
+        self._next = (self._next + 1) % count
+        got = binding.queue.receive(1, self._options.idle_wait_s, binding.visibility_s)
+        return (binding, got[0]) if got else None
+
+    def _orphaned(self) -> bool:
+        parent = self._options.parent_pid
+        return parent is not None and os.getppid() != parent
+
+    # ------------------------------------------------------------------ one delivery
+
+    def _handle_delivery(self, binding: _Binding, delivery: ReceivedMessage) -> None:
+        queue = binding.queue
+        try:
+            messages = cast(list[Message], self._decoder(delivery.body))
+        except MalformedMessage as exc:
+            logger.error(
+                "%s: message %s cannot be read (%s); moved to the dead-letter queue",
+                binding.name.value,
+                delivery.message_id,
+                exc,
+            )
+            queue.dead_letters().send(delivery.body)
+            queue.delete(delivery.receipt)
+            return
+
+        heartbeat = Heartbeat(
+            queue,
+            delivery.receipt,
+            binding.visibility_s,
+            self.stop,
+            self._options.grace_s,
+            self._on_abandon,
+        )
+        with heartbeat:
+            for message in messages:
+                job_id, segment_index = describe(message)
+                with job_context(job_id, segment_index):
+                    if not self._handle_one(binding, delivery, message, segment_index):
+                        return
+        queue.delete(delivery.receipt)
+
+    def _handle_one(
+        self,
+        binding: _Binding,
+        delivery: ReceivedMessage,
+        message: Message,
+        segment_index: int | None,
+    ) -> bool:
+        started = time.monotonic()
+        try:
+            self._handler.handle(
+                binding.name,
+                message,
+                delivery.message_id,
+                _progress_logger() if segment_index is not None else None,
+            )
+        except Exception as exc:
+            self._on_failure(binding, delivery, message, exc)
+            return False
+        logger.info(
+            "%s: handled %s in %.2f s",
+            binding.name.value,
+            message.type,
+            time.monotonic() - started,
+        )
+        return True
+
+    def _on_failure(
+        self, binding: _Binding, delivery: ReceivedMessage, message: Message, exc: Exception
+    ) -> None:
+        queue = binding.queue
+        attempt, allowed = delivery.receive_count, queue.max_receives
+        if attempt < allowed:
+            delay = min(binding.visibility_s, self._options.retry_base_s * 2 ** (attempt - 1))
+            logger.exception(
+                "%s: %s failed (attempt %d of %d); retrying in %d s",
+                binding.name.value,
+                message.type,
+                attempt,
+                allowed,
+                delay,
+            )
+            _try(lambda: queue.extend_visibility(delivery.receipt, delay))
+            return
+        logger.exception(
+            "%s: %s failed on its last attempt (%d of %d); dead-lettering it",
+            binding.name.value,
+            message.type,
+            attempt,
+            allowed,
+        )
+        reason = failure_reason(exc, attempt)
+        _try(lambda: self._handler.dead_letter(message, reason))
+        _try(lambda: queue.extend_visibility(delivery.receipt, 0))
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def describe(message: Message) -> tuple[UUID | None, int | None]:
+    """The job id and segment index a message is about, for log lines."""
+    if isinstance(message, SegmentReady):
+        return message.job_id, message.segment_index
+    if isinstance(message, ReassemblyRequested | DeletionRequested | IngestRequested):
+        return message.job_id, None
+    if isinstance(message, ObjectCreated):
+        try:
+            parsed = keys.parse_key(message.key)
+        except InvalidKey:
+            return None, None
+        index = getattr(parsed, "index", None)
+        return parsed.job_id, index if isinstance(index, int) else None
+    return None, None
+
+
+def failure_reason(exc: BaseException, attempts: int) -> str:
+    """A sentence for the job's failure reason (the user reads it)."""
+    detail = str(exc).strip() or type(exc).__name__
+    plural = "s" if attempts != 1 else ""
+    return f"{detail.rstrip('.')} (gave up after {attempts} attempt{plural})."
+
+
+def _try(action: Callable[[], object]) -> None:
+    try:
+        action()
+    except Exception:
+        logger.exception("cleanup after a failed message failed too")
+
+
+def _progress_logger(every_s: float = 10.0) -> ProgressCallback:
+    """Logs conversion progress at most every `every_s` seconds, and at the end."""
+    last = [time.monotonic()]
+
+    def report(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done >= total or now - last[0] >= every_s:
+            last[0] = now
+            logger.info("converted %d of %d frames", done, total)
+
+    return report

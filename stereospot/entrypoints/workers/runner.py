@@ -1,0 +1,89 @@
+"""Builds and runs a worker process of one role against the configured platform."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from collections.abc import Sequence
+from enum import StrEnum
+from types import FrameType
+
+from stereospot.config import Settings
+from stereospot.domain.routing import QueueName
+from stereospot.entrypoints.workers.log_context import configure_logging
+from stereospot.entrypoints.workers.loop import LoopOptions, Worker
+
+logger = logging.getLogger(__name__)
+
+# Set by `stereospot serve` for its children: they stop when the supervisor is gone.
+SUPERVISOR_PID_ENV = "STEREOSPOT_SUPERVISOR_PID"
+
+
+class Role(StrEnum):
+    MEDIA = "media"
+    VIDEO = "video"
+
+
+QUEUES: dict[Role, tuple[QueueName, ...]] = {
+    # Ingest is the media-worker's too: downloading a source is I/O, like splitting it.
+    Role.MEDIA: (QueueName.CHUNKING, QueueName.REASSEMBLY, QueueName.DELETION, QueueName.INGEST),
+    Role.VIDEO: (QueueName.VIDEO_WORKER, QueueName.OUTPUT_EVENTS),
+}
+
+
+def visibility_timeouts(settings: Settings) -> dict[QueueName, int]:
+    timeouts = settings.queue_timeouts
+    return {
+        QueueName.CHUNKING: timeouts.chunking,
+        QueueName.VIDEO_WORKER: timeouts.video_worker,
+        QueueName.OUTPUT_EVENTS: timeouts.output_events,
+        QueueName.REASSEMBLY: timeouts.reassembly,
+        QueueName.DELETION: timeouts.deletion,
+        QueueName.INGEST: timeouts.ingest,
+    }
+
+
+def build_worker(
+    settings: Settings, queue_names: Sequence[QueueName], options: LoopOptions
+) -> Worker:
+    """A worker on the platform the settings select, handling through the use cases."""
+    from stereospot.container import build_container
+    from stereospot.entrypoints.workers.fault_hooks import with_fault_hooks
+    from stereospot.entrypoints.workers.handlers import UseCaseHandler
+
+    container = build_container(settings)
+    deps = with_fault_hooks(container.deps())
+    return Worker(
+        deps.queues,
+        queue_names,
+        visibility_timeouts(settings),
+        container.platform.decoder(),
+        UseCaseHandler(deps),
+        options,
+    )
+
+
+def loop_options(grace_s: float = 25.0, idle_wait_s: float = 2.0) -> LoopOptions:
+    parent = os.environ.get(SUPERVISOR_PID_ENV)
+    return LoopOptions(
+        idle_wait_s=idle_wait_s,
+        grace_s=grace_s,
+        parent_pid=int(parent) if parent and parent.isdigit() else None,
+    )
+
+
+def run_worker(role: Role, settings: Settings | None = None, grace_s: float = 25.0) -> int:
+    """Run until SIGTERM/SIGINT (a second one stops at once, releasing the message)."""
+    settings = settings or Settings()
+    configure_logging(settings.log_level, role=f"{role.value}-worker")
+    worker = build_worker(settings, QUEUES[role], loop_options(grace_s))
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        logger.info("received %s; finishing the current message", signal.Signals(signum).name)
+        worker.stop.request()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    worker.run()
+    return 0
