@@ -1,0 +1,91 @@
+"""A depth estimator with no weights: classical monocular cues plus motion parallax.
+
+Cues, all computed on a small copy of the frame (cheap on any CPU):
+- position: the lower part of a frame is usually nearer (ground plane);
+- focus: sharp, high-contrast regions are usually the subject, nearer than the
+  defocused or hazy background;
+- colour: distant things are hazier (less saturated, brighter, bluer);
+- motion parallax: when the camera moves, near things move more between frames.
+The mix is smoothed with a guided filter on the luma, so depth edges follow image edges.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as nnf
+
+from inference_server.depth.base import FrameBatch
+
+WORK_WIDTH = 192
+
+
+def _box(x: torch.Tensor, radius: int) -> torch.Tensor:
+    k = 2 * radius + 1
+    padded = nnf.pad(x, (radius, radius, radius, radius), mode="replicate")
+    return nnf.avg_pool2d(padded, k, stride=1)
+
+
+def guided_filter(guide: torch.Tensor, src: torch.Tensor, radius: int, eps: float) -> torch.Tensor:
+    """He et al.'s guided filter, grey guide; (B,1,h,w) tensors."""
+    mean_i, mean_p = _box(guide, radius), _box(src, radius)
+    cov = _box(guide * src, radius) - mean_i * mean_p
+    var = _box(guide * guide, radius) - mean_i * mean_i
+    a = cov / (var + eps)
+    b = mean_p - a * mean_i
+    return _box(a, radius) * guide + _box(b, radius)
+
+
+def _normalise_each(x: torch.Tensor) -> torch.Tensor:
+    """Scales each frame's map by its own 95th percentile into about [0,1]."""
+    flat = x.flatten(1)
+    top = torch.quantile(flat, 0.95, dim=1).clamp_min(1e-6).view(-1, 1, 1, 1)
+    return (x / top).clamp_(0.0, 1.0)
+
+
+class BuiltinDepth:
+    name = "builtin"
+    absolute = False
+
+    def __init__(self) -> None:
+        self._previous: torch.Tensor | None = None
+
+    def reset(self) -> None:
+        self._previous = None
+
+    def estimate(self, batch: FrameBatch) -> torch.Tensor:
+        y = batch.planes.y
+        height, width = y.shape[-2:]
+        work_w = min(WORK_WIDTH, width)
+        work_h = max(2, round(height * work_w / width))
+        size = (work_h, work_w)
+        luma = nnf.interpolate(y.unsqueeze(1), size=size, mode="area") / 255.0
+        chroma = torch.stack([batch.planes.u, batch.planes.v], dim=1)
+        chroma = nnf.interpolate(chroma, size=size, mode="area") / 255.0 - 0.5
+
+        rows = torch.linspace(0.0, 1.0, work_h, device=y.device, dtype=y.dtype)
+        position = rows.view(1, 1, -1, 1).expand_as(luma)
+
+        lap = (luma - _box(luma, 1)).abs()
+        focus = _normalise_each(_box(lap, 3))
+
+        saturation = chroma.pow(2).sum(dim=1, keepdim=True).sqrt()
+        haze = (luma - 0.5).clamp_min(0) * (0.15 - saturation).clamp_min(0) * 20 + chroma[:, :1]
+        colour = (saturation * 4 - haze).clamp(-1, 1)
+
+        motion = self._motion(luma, batch.cuts)
+
+        raw = 0.5 * position + 0.25 * focus + 0.1 * colour + 0.35 * motion
+        smooth = guided_filter(luma, raw, radius=max(2, work_w // 24), eps=1e-3)
+        return smooth.squeeze(1)
+
+    def _motion(self, luma: torch.Tensor, cuts: list[bool]) -> torch.Tensor:
+        """Frame-difference magnitude, weighted by how much the whole frame moves."""
+        previous = luma[:1] if self._previous is None else self._previous
+        chain = torch.cat([previous, luma], dim=0)
+        self._previous = luma[-1:].clone()
+        diff = _box((chain[1:] - chain[:-1]).abs(), 2)
+        # A camera pan moves most of the frame; an object on a still background does not.
+        moving = (diff > 0.02).float().mean(dim=(1, 2, 3), keepdim=True)
+        cut = torch.tensor(cuts, device=luma.device).view(-1, 1, 1, 1)
+        motion = _normalise_each(diff) * moving.clamp(0, 0.5) * 2
+        return torch.where(cut, torch.zeros_like(motion), motion)

@@ -1,0 +1,90 @@
+"""Packing the two eyes into one output frame, on YUV 4:2:0 planes (float 0..255)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as nnf
+
+from inference_server.colour import ColourInfo, rgb_to_yuv, yuv_to_rgb
+from stereospot.domain.formats import StereoFormat
+
+
+@dataclass
+class Planes:
+    """A batch of 4:2:0 frames: y (B,H,W), u and v (B,H/2,W/2), float."""
+
+    y: torch.Tensor
+    u: torch.Tensor
+    v: torch.Tensor
+
+
+def output_size(fmt: StereoFormat, width: int, height: int) -> tuple[int, int]:
+    if fmt in (StereoFormat.FULL_SBS, StereoFormat.CROSS_EYED):
+        return 2 * width, height
+    if fmt is StereoFormat.FULL_TB:
+        return width, 2 * height
+    return width, height
+
+
+def _cat(a: Planes, b: Planes, dim: int) -> Planes:
+    y, u, v = (torch.cat(pair, dim) for pair in ((a.y, b.y), (a.u, b.u), (a.v, b.v)))
+    return Planes(y, u, v)
+
+
+def _halve(planes: Planes, horizontal: bool) -> Planes:
+    kernel = (1, 2) if horizontal else (2, 1)
+
+    def pool(p: torch.Tensor) -> torch.Tensor:
+        return nnf.avg_pool2d(p.unsqueeze(1), kernel).squeeze(1)
+
+    return Planes(pool(planes.y), pool(planes.u), pool(planes.v))
+
+
+# Dubois least-squares red-cyan matrices (rows: output R,G,B; columns: input R,G,B).
+DUBOIS_LEFT = torch.tensor(
+    [[0.437, 0.449, 0.164], [-0.062, -0.062, -0.024], [-0.048, -0.050, -0.017]]
+)
+DUBOIS_RIGHT = torch.tensor(
+    [[-0.011, -0.032, -0.007], [0.377, 0.761, 0.009], [-0.026, -0.093, 1.234]]
+)
+
+
+def _anaglyph(left: Planes, right: Planes, colour: ColourInfo, dubois: bool) -> Planes:
+    l_rgb = yuv_to_rgb(left.y, left.u, left.v, colour)
+    r_rgb = yuv_to_rgb(right.y, right.u, right.v, colour)
+    if dubois:
+        ml = DUBOIS_LEFT.to(l_rgb.device, l_rgb.dtype)
+        mr = DUBOIS_RIGHT.to(l_rgb.device, l_rgb.dtype)
+        rgb = torch.einsum("oc,bchw->bohw", ml, l_rgb) + torch.einsum("oc,bchw->bohw", mr, r_rgb)
+    else:
+        rgb = torch.cat([l_rgb[:, :1], r_rgb[:, 1:]], dim=1)
+    y, u, v = rgb_to_yuv(rgb.clamp(0.0, 1.0), colour)
+    return Planes(y, u, v)
+
+
+def depth_planes(nearness: torch.Tensor, colour: ColourInfo) -> Planes:
+    """Grayscale depth video, white = near, in the stream's range."""
+    y = nearness * 255.0 if colour.full_range else nearness * 219.0 + 16.0
+    h, w = y.shape[-2] // 2, y.shape[-1] // 2
+    grey = torch.full((y.shape[0], h, w), 128.0, device=y.device, dtype=y.dtype)
+    return Planes(y, grey, grey.clone())
+
+
+def pack(fmt: StereoFormat, left: Planes, right: Planes, colour: ColourInfo) -> Planes:
+    if fmt is StereoFormat.FULL_SBS:
+        return _cat(left, right, -1)
+    if fmt is StereoFormat.CROSS_EYED:
+        return _cat(right, left, -1)
+    if fmt is StereoFormat.HALF_SBS:
+        return _halve(_cat(left, right, -1), horizontal=True)
+    if fmt is StereoFormat.FULL_TB:
+        return _cat(left, right, -2)
+    if fmt is StereoFormat.HALF_TB:
+        return _halve(_cat(left, right, -2), horizontal=False)
+    if fmt is StereoFormat.ANAGLYPH:
+        return _anaglyph(left, right, colour, dubois=True)
+    if fmt is StereoFormat.ANAGLYPH_COLOR:
+        return _anaglyph(left, right, colour, dubois=False)
+    raise ValueError(f"{fmt} is not a two-eye format")

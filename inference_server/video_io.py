@@ -1,0 +1,232 @@
+"""Streaming decode and encode with PyAV: YUV 4:2:0 planes in, H.264 out.
+
+Frames travel as one uint8 array per frame in the "I420" layout PyAV uses for yuv420p
+(`(H * 3 // 2, W)`: the Y plane, then U, then V). Odd sizes are cropped by one pixel on
+the right/bottom, because 4:2:0 H.264 in browsers needs even dimensions.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from inference_server.colour import ColourInfo
+from stereospot.domain.errors import MediaError
+
+log = logging.getLogger(__name__)
+
+# Layout-identical to yuv420p; the "j" variant only says full range (kept via ColourInfo).
+_NATIVE_FORMATS = {"yuv420p", "yuvj420p"}
+
+
+@dataclass(frozen=True)
+class VideoSource:
+    """What the encoder needs to know about the input stream."""
+
+    width: int  # even, after the crop
+    height: int
+    time_base: Fraction
+    rate: Fraction
+    total_frames: int  # best estimate, for progress (0 when unknown)
+    rotation: int  # counter-clockwise degrees, multiple of 90
+    colour: ColourInfo
+    cropped: tuple[int, int]  # pixels dropped on the right and bottom (0 or 1)
+
+
+@dataclass(frozen=True)
+class DecodedFrame:
+    i420: np.ndarray  # (H*3//2, W) uint8
+    pts: int
+
+
+def open_input(path: Path) -> av.container.InputContainer:
+    if not path.is_file():
+        raise MediaError(f"The input file {path} does not exist.")
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, UnicodeDecodeError) as exc:
+        raise MediaError(f"{path.name} is not a video file we can read ({exc}).") from exc
+    if not container.streams.video:
+        container.close()
+        raise MediaError(f"{path.name} has no video stream.")
+    return container
+
+
+def probe_source(path: Path) -> VideoSource:
+    """Reads the stream header and the first frame (for rotation and actual size)."""
+    with open_input(path) as container:
+        stream = container.streams.video[0]
+        try:
+            first = next(container.decode(stream))
+        except (StopIteration, av.error.FFmpegError) as exc:
+            raise MediaError(f"{path.name} contains no decodable video frame.") from exc
+        ctx = stream.codec_context
+        colour = ColourInfo(
+            primaries=int(first.color_primaries or ctx.color_primaries or 2),
+            trc=int(first.color_trc or ctx.color_trc or 2),
+            matrix=int(first.colorspace or ctx.colorspace or 2),
+            range=int(first.color_range or ctx.color_range or 0),
+        )
+        if first.format.name == "yuvj420p":
+            colour = ColourInfo(colour.primaries, colour.trc, colour.matrix, 2)
+        time_base = stream.time_base or Fraction(1, 90000)
+        rate = stream.average_rate or stream.guessed_rate or Fraction(30)
+        total = int(stream.frames or 0)
+        if total <= 0 and stream.duration:
+            total = round(float(stream.duration * time_base * rate))
+        elif total <= 0 and container.duration:
+            total = round(container.duration / 1_000_000 * float(rate))
+        width, height = first.width, first.height
+        if width < 2 or height < 2:
+            raise MediaError(f"{path.name} is {width}x{height}: too small to convert.")
+        rotation = round(first.rotation or 0) % 360
+        rotation = (rotation + 45) // 90 * 90 % 360
+        return VideoSource(
+            width=width - width % 2,
+            height=height - height % 2,
+            time_base=time_base,
+            rate=Fraction(rate),
+            total_frames=max(total, 0),
+            rotation=rotation,
+            colour=colour,
+            cropped=(width % 2, height % 2),
+        )
+
+
+def frame_to_i420(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
+    """One decoded frame -> (height*3//2, width) uint8, cropping odd edges."""
+    if frame.format.name not in _NATIVE_FORMATS:
+        frame = frame.reformat(format="yuv420p")
+    if frame.width < width or frame.height < height:
+        frame = frame.reformat(width=width, height=height, format="yuv420p")
+    out = np.empty((height * 3 // 2, width), dtype=np.uint8)
+    out[:height] = _plane(frame, 0)[:height, :width]
+    quarter = (height // 2) * (width // 2)
+    chroma = out[height:].reshape(-1)
+    chroma[:quarter] = _plane(frame, 1)[: height // 2, : width // 2].reshape(-1)
+    chroma[quarter:] = _plane(frame, 2)[: height // 2, : width // 2].reshape(-1)
+    return out
+
+
+def _plane(frame: av.VideoFrame, index: int) -> np.ndarray:
+    plane = frame.planes[index]
+    rows: np.ndarray = np.frombuffer(memoryview(plane), dtype=np.uint8)
+    return rows.reshape(-1, plane.line_size)[: plane.height, : plane.width]
+
+
+def decode_frames(path: Path, source: VideoSource) -> Iterator[DecodedFrame]:
+    """Every frame in presentation order, pts strictly increasing (repaired if needed)."""
+    frame_step = max(1, round(1 / (source.rate * source.time_base))) if source.rate else 1
+    last_pts: int | None = None
+    with open_input(path) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        try:
+            for frame in container.decode(stream):
+                pts = frame.pts
+                if pts is None:
+                    pts = 0 if last_pts is None else last_pts + frame_step
+                if last_pts is not None and pts <= last_pts:
+                    pts = last_pts + 1
+                last_pts = pts
+                yield DecodedFrame(frame_to_i420(frame, source.width, source.height), pts)
+        except av.error.FFmpegError as exc:
+            raise MediaError(f"{path.name} could not be decoded: {exc}.") from exc
+
+
+def decode_tail(path: Path, seconds: float) -> list[np.ndarray]:
+    """The frames of the last `seconds` of a video (the warm-up for the next segment)."""
+    source = probe_source(path)
+    kept: list[tuple[float, np.ndarray]] = []
+    end = 0.0
+    for frame in decode_frames(path, source):
+        t = float(frame.pts * source.time_base)
+        end = max(end, t)
+        kept.append((t, frame.i420))
+        while kept and kept[0][0] < end - seconds - 1e-6:
+            kept.pop(0)
+    # keep frames strictly inside the last `seconds` (by frame start time)
+    return [img for t, img in kept if t > end - seconds + 1e-6 or len(kept) == 1]
+
+
+class Encoder:
+    """libx264 yuv420p writer keeping pts, time base, rotation and colour metadata."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        width: int,
+        height: int,
+        source: VideoSource,
+        crf: int,
+        preset: str,
+        audio_from: Path | None = None,
+    ) -> None:
+        self._container = av.open(str(path), mode="w")
+        self._audio_input: av.container.InputContainer | None = None
+        self._audio_stream: av.audio.stream.AudioStream | None = None
+        stream = self._container.add_stream("libx264", rate=source.rate)
+        stream.width = width
+        stream.height = height
+        stream.pix_fmt = "yuv420p"
+        stream.time_base = source.time_base
+        ctx = stream.codec_context
+        ctx.time_base = source.time_base
+        ctx.color_primaries = source.colour.primaries
+        ctx.color_trc = source.colour.trc
+        ctx.colorspace = source.colour.matrix
+        ctx.color_range = source.colour.range
+        ctx.options = {"crf": str(crf), "preset": preset, "movflags": "+faststart"}
+        if source.rotation:
+            stream.set_display_rotation(source.rotation)
+        self._stream = stream
+        self._source = source
+        if audio_from is not None:
+            self._add_audio(audio_from)
+
+    def _add_audio(self, path: Path) -> None:
+        """Declares a stream-copied audio track (streams must exist before the header)."""
+        audio_input = av.open(str(path))
+        if not audio_input.streams.audio:
+            audio_input.close()
+            return
+        self._audio_input = audio_input
+        self._audio_stream = self._container.add_stream_from_template(audio_input.streams.audio[0])
+
+    def write(self, i420: np.ndarray, pts: int) -> None:
+        frame = av.VideoFrame.from_ndarray(i420, format="yuv420p")
+        frame.pts = pts
+        frame.time_base = self._source.time_base
+        frame.color_range = self._source.colour.range
+        frame.colorspace = self._source.colour.matrix
+        frame.color_primaries = self._source.colour.primaries
+        frame.color_trc = self._source.colour.trc
+        for packet in self._stream.encode(frame):
+            self._container.mux(packet)
+
+    def close(self) -> None:
+        for packet in self._stream.encode(None):
+            self._container.mux(packet)
+        if self._audio_input is not None and self._audio_stream is not None:
+            with self._audio_input:
+                for packet in self._audio_input.demux(self._audio_input.streams.audio[0]):
+                    if packet.dts is None:
+                        continue
+                    packet.stream = self._audio_stream
+                    self._container.mux(packet)
+        self._container.close()
+
+    def abort(self) -> None:
+        if self._audio_input is not None:
+            self._audio_input.close()
+        try:
+            self._container.close()
+        except av.error.FFmpegError:
+            log.debug("closing an aborted output failed", exc_info=True)
