@@ -1,0 +1,178 @@
+"""`stereospot convert INPUT [OUTPUT]`: one video (or photo) to 3D on this machine.
+
+A progress bar with fps and ETA goes to stderr; a file we cannot use exits with status 1
+and a readable reason. Heavy imports (torch, av) happen inside the handler.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from stereospot.domain.formats import StereoFormat, SyntheticView
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "convert",
+        help="Convert a 2D video or photo to stereoscopic 3D on this machine.",
+        description="Convert a 2D video (or a PNG/JPEG photo) to stereoscopic 3D.",
+    )
+    parser.add_argument("input", type=Path, help="video file, or a .png/.jpg/.jpeg photo")
+    parser.add_argument(
+        "output",
+        type=Path,
+        nargs="?",
+        help="output file (default: INPUT's name with the VR-player suffix of the format)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=[f.value for f in StereoFormat],
+        default=StereoFormat.HALF_SBS.value,
+        help="output layout (default: half-sbs)",
+    )
+    parser.add_argument(
+        "--divergence", type=float, default=2.0, help="max parallax, %% of width (default 2.0)"
+    )
+    parser.add_argument(
+        "--convergence", type=float, default=0.5, help="screen plane 0=far..1=near (default 0.5)"
+    )
+    parser.add_argument(
+        "--depth-model",
+        default="auto",
+        help="auto | builtin | depth-anything-v2-small|base|large | model id | model directory",
+    )
+    parser.add_argument(
+        "--depth-video", type=Path, default=None, help="grey depth video, white = near"
+    )
+    parser.add_argument(
+        "--synthetic-view", choices=[v.value for v in SyntheticView], default="both"
+    )
+    parser.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
+    parser.add_argument("--crf", type=int, default=18, help="x264 quality, 0..51 (default 18)")
+    parser.add_argument("--preset", default="veryfast", help="x264 preset (default veryfast)")
+    parser.add_argument("--batch-size", type=int, default=8, help="frames per batch (default 8)")
+    parser.set_defaults(handler=_handle)
+
+
+def default_output(input_path: Path, fmt: StereoFormat) -> Path:
+    """'clip.mov' -> 'clip_LR_Half_SBS.mp4'; photos keep their image suffix."""
+    suffix = input_path.suffix.lower() if input_path.suffix.lower() in IMAGE_SUFFIXES else ".mp4"
+    return input_path.with_name(f"{input_path.stem}{fmt.player_suffix}{suffix}")
+
+
+class ProgressBar:
+    """A one-line bar on a terminal-like stream: frames, fps and ETA."""
+
+    def __init__(self, stream: TextIO, width: int = 30) -> None:
+        self._stream = stream
+        self._width = width
+        self._started = time.perf_counter()
+        self._last_draw = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if done < total and now - self._last_draw < 0.2:
+            return
+        self._last_draw = now
+        elapsed = max(now - self._started, 1e-6)
+        fps = done / elapsed
+        fraction = done / total if total else 0.0
+        filled = round(self._width * fraction)
+        eta = (total - done) / fps if fps > 0 else 0.0
+        bar = "#" * filled + "-" * (self._width - filled)
+        self._stream.write(f"\r[{bar}] {done}/{total} frames  {fps:5.1f} fps  ETA {_clock(eta)}")
+        self._stream.flush()
+
+    def finish(self) -> None:
+        self._stream.write("\n")
+        self._stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def _handle(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from stereospot.domain.errors import MediaError
+    from stereospot.domain.formats import ConversionSettings
+
+    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
+    fmt = StereoFormat(args.format)
+    try:
+        settings = ConversionSettings(
+            divergence=args.divergence,
+            convergence=args.convergence,
+            synthetic_view=SyntheticView(args.synthetic_view),
+            depth_model="external" if args.depth_video else args.depth_model,
+        )
+    except ValidationError as exc:
+        problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
+        print(f"error: invalid settings: {problems}", file=sys.stderr)
+        return 2
+    output: Path = args.output or default_output(args.input, fmt)
+    try:
+        if args.input.suffix.lower() in IMAGE_SUFFIXES:
+            return _convert_image(args, output, fmt, settings)
+        return _convert_video(args, output, fmt, settings)
+    except MediaError as exc:
+        print(f"\nerror: {exc}", file=sys.stderr)
+        return 1
+
+
+def _options(args: argparse.Namespace) -> Any:
+    from inference_server.api import EngineOptions
+
+    return EngineOptions(
+        device=args.device,
+        crf=args.crf,
+        preset=args.preset,
+        batch_size=args.batch_size,
+        depth_video=args.depth_video,
+    )
+
+
+def _convert_image(args: argparse.Namespace, output: Path, fmt: StereoFormat, settings: Any) -> int:
+    from inference_server.api import convert_image
+
+    convert_image(args.input, output, output_format=fmt, settings=settings, options=_options(args))
+    print(output)
+    return 0
+
+
+def _convert_video(args: argparse.Namespace, output: Path, fmt: StereoFormat, settings: Any) -> int:
+    from inference_server.api import convert_video
+    from stereospot.adapters.media.pyav_toolkit import PyAVToolkit
+
+    info = PyAVToolkit().probe(args.input)  # readable errors for files we cannot use
+    if args.depth_video is not None:
+        PyAVToolkit().probe(args.depth_video)
+    bar = ProgressBar(sys.stderr)
+    stats = convert_video(
+        args.input,
+        output,
+        output_format=fmt,
+        settings=settings,
+        options=_options(args),
+        on_progress=bar,
+        copy_audio=info.has_audio,
+    )
+    bar.finish()
+    print(
+        f"{output}  ({stats.frames} frames in {stats.seconds:.1f} s, "
+        f"{stats.frames / max(stats.seconds, 1e-6):.1f} fps, depth {stats.depth_model}, "
+        f"{stats.device})",
+        file=sys.stderr,
+    )
+    print(output)
+    return 0
