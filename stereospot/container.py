@@ -66,7 +66,10 @@ class Application(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     platform = providers.DependenciesContainer()
 
-    clock = providers.Singleton(_import, "stereospot.adapters.local.system.SystemClock")
+    clock = providers.Singleton(
+        lambda cls: cls(),
+        providers.Callable(_import, "stereospot.adapters.local.system.SystemClock"),
+    )
     scratch = providers.Singleton(
         lambda cls, settings: (
             cls(settings.resolved_data_dir() / "tmp")

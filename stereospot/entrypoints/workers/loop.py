@@ -261,10 +261,10 @@ def describe(message: Message) -> tuple[UUID | None, int | None]:
 
 
 def failure_reason(exc: BaseException, attempts: int) -> str:
-    """A sentence for the job's failure reason (the user reads it)."""
-    detail = str(exc).strip() or type(exc).__name__
+    """What went wrong, for the job's failure reason (dispatch wraps it in a sentence)."""
+    detail = " ".join(str(exc).split()).rstrip(".") or type(exc).__name__
     plural = "s" if attempts != 1 else ""
-    return f"{detail.rstrip('.')} (gave up after {attempts} attempt{plural})."
+    return f"{detail}; {attempts} attempt{plural}"
 
 
 def _try(action: Callable[[], object]) -> None:

@@ -1,0 +1,228 @@
+"""`stereospot serve | web | worker | config | demo`: running the product.
+
+- serve: the web app (in this process) and N media- and video-worker processes on one data
+  directory; prints the URL; Ctrl-C or SIGTERM stops everything cleanly.
+- web, worker media|video: each part alone (several processes may share a data dir).
+- config: the effective settings as JSON, secrets masked.
+- demo: a generated clip through the whole local pipeline; prints the result's path.
+
+--data-dir sets STEREOSPOT_DATA_DIR, so child processes see the same directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+DATA_DIR_ENV = "STEREOSPOT_DATA_DIR"
+PUBLIC_URL_ENV = "STEREOSPOT_PUBLIC_URL"
+DEFAULT_PORT = 8000
+
+
+def register(subparsers: Any) -> None:
+    serve = subparsers.add_parser(
+        "serve",
+        help="start the web app and the workers (the whole product on this machine)",
+        description="Start the web app and the workers against one data directory.",
+    )
+    _add_data_dir(serve)
+    _add_address(serve)
+    serve.add_argument(
+        "--media-workers", type=_count, default=1, metavar="N", help="media-worker processes"
+    )
+    serve.add_argument(
+        "--video-workers", type=_count, default=1, metavar="N", help="video-worker processes"
+    )
+    serve.set_defaults(handler=_serve)
+
+    web = subparsers.add_parser("web", help="start only the web app")
+    _add_data_dir(web)
+    _add_address(web)
+    web.set_defaults(handler=_web)
+
+    worker = subparsers.add_parser("worker", help="run one worker process (media or video)")
+    worker.add_argument("kind", choices=["media", "video"], help="which queues to consume")
+    _add_data_dir(worker)
+    worker.add_argument(
+        "--grace-seconds",
+        type=float,
+        default=25.0,
+        help="after SIGTERM, how long the current message may run before it is released",
+    )
+    worker.set_defaults(handler=_worker)
+
+    config = subparsers.add_parser("config", help="print the effective settings as JSON")
+    _add_data_dir(config)
+    config.set_defaults(handler=_config)
+
+    demo = subparsers.add_parser(
+        "demo", help="convert a generated sample clip end to end and print the result's path"
+    )
+    demo.add_argument(
+        "--data-dir", type=Path, help="where to keep the demo's data (default: a new temp dir)"
+    )
+    demo.add_argument("--format", default="half-sbs", help="output format (default half-sbs)")
+    demo.add_argument("--seconds", type=float, default=6.0, help="clip length (default 6)")
+    demo.add_argument(
+        "--segment-seconds", type=float, default=2.0, help="segment length (default 2)"
+    )
+    demo.add_argument("--output", type=Path, help="where to write the 3D result")
+    demo.set_defaults(handler=_demo)
+
+
+# ---------------------------------------------------------------------- arguments
+
+
+def _count(value: str) -> int:
+    try:
+        count = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if not 0 <= count <= 64:
+        raise argparse.ArgumentTypeError("the number of workers must be between 0 and 64")
+    return count
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError("the port must be between 1 and 65535")
+    return port
+
+
+def _add_data_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help=f"where jobs, files and queues live (default: ${DATA_DIR_ENV} or Settings.data_dir)",
+    )
+
+
+def _add_address(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=_port, default=DEFAULT_PORT, help="port to listen on")
+
+
+def _apply_data_dir(data_dir: Path | None) -> None:
+    if data_dir is not None:
+        os.environ[DATA_DIR_ENV] = str(data_dir.expanduser().resolve())
+
+
+def _load_settings() -> Any:
+    from stereospot.config import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise SystemExit(f"stereospot: invalid settings ({problems})") from None
+
+
+def _err(message: str) -> None:
+    print(f"stereospot: {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------- handlers
+
+
+def _serve(args: argparse.Namespace) -> int:
+    return _run_web(args, media_workers=args.media_workers, video_workers=args.video_workers)
+
+
+def _web(args: argparse.Namespace) -> int:
+    return _run_web(args, media_workers=0, video_workers=0)
+
+
+def _run_web(args: argparse.Namespace, *, media_workers: int, video_workers: int) -> int:
+    from stereospot.entrypoints.workers import hosting
+    from stereospot.entrypoints.workers.log_context import configure_logging
+    from stereospot.entrypoints.workers.runner import Role
+    from stereospot.entrypoints.workers.supervisor import Supervisor
+
+    _apply_data_dir(args.data_dir)
+    # Signed URLs point at this server unless the user says otherwise (e.g. behind a proxy).
+    os.environ.setdefault(PUBLIC_URL_ENV, hosting.display_url(args.host, args.port))
+    settings = _load_settings()
+    configure_logging(settings.log_level, role="web")
+    try:
+        hosting.check_port(args.host, args.port)
+    except hosting.PortUnavailable as exc:
+        _err(str(exc))
+        return 1
+
+    from stereospot.container import build_container
+    from stereospot.entrypoints.web.app import create_app
+
+    app = create_app(build_container(settings))
+    supervisor = Supervisor({Role.MEDIA: media_workers, Role.VIDEO: video_workers})
+    supervisor.start()
+
+    def ready(url: str) -> None:
+        workers = f"{media_workers} media + {video_workers} video workers"
+        print(f"StereoSpot is running at {url}/", flush=True)
+        print(f"  data: {settings.resolved_data_dir()}  ({workers}; Ctrl-C stops)", flush=True)
+
+    try:
+        hosting.serve(app, args.host, args.port, ready)
+    finally:
+        supervisor.stop()
+    print("StereoSpot stopped.", flush=True)
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from stereospot.entrypoints.workers.runner import Role, run_worker
+
+    _apply_data_dir(args.data_dir)
+    return run_worker(Role(args.kind), _load_settings(), grace_s=args.grace_seconds)
+
+
+def _config(args: argparse.Namespace) -> int:
+    _apply_data_dir(args.data_dir)
+    settings = _load_settings()
+    effective = settings.model_dump(mode="json")  # SecretStr values dump as "**********"
+    effective["data_dir"] = str(settings.resolved_data_dir())
+    print(json.dumps(effective, indent=2, sort_keys=True))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from stereospot.domain.formats import StereoFormat
+    from stereospot.entrypoints.workers.demo import DemoFailed, run_demo
+    from stereospot.entrypoints.workers.log_context import configure_logging
+
+    try:
+        output_format = StereoFormat(args.format)
+    except ValueError:
+        choices = ", ".join(f.value for f in StereoFormat)
+        _err(f"unknown format {args.format!r}; choose one of: {choices}")
+        return 2
+    if not 0.5 < args.segment_seconds <= 600 or not 0.5 <= args.seconds <= 600:
+        _err("--seconds must be 0.5-600 and --segment-seconds above 0.5 and at most 600")
+        return 2
+    configure_logging(os.environ.get("STEREOSPOT_LOG_LEVEL", "WARNING"))
+    try:
+        result = run_demo(
+            data_dir=args.data_dir.expanduser().resolve() if args.data_dir else None,
+            output_format=output_format,
+            seconds=args.seconds,
+            segment_seconds=args.segment_seconds,
+            output=args.output,
+            report=lambda line: print(line, file=sys.stderr, flush=True),
+        )
+    except DemoFailed as exc:
+        _err(str(exc))
+        return 1
+    print(result, flush=True)
+    return 0
