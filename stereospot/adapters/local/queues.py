@@ -141,37 +141,36 @@ class SqliteQueue:
         delivered: list[ReceivedMessage] = []
         dead_lettered = False
         with self._db.write() as db:
-            while len(delivered) < max_messages:
-                rows = db.execute(
-                    "SELECT seq, message_id, body, receive_count FROM queue_messages"
-                    " WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?",
-                    (self.name, now, max_messages - len(delivered)),
-                ).fetchall()
-                if not rows:
-                    break
-                for seq, message_id, body, receive_count in rows:
-                    if self._dlq is not None and receive_count >= self.max_receives:
-                        db.execute(
-                            "UPDATE queue_messages SET queue = ?, receive_count = 0,"
-                            " visible_at = ?, receipt = NULL WHERE seq = ?",
-                            (self._dlq.name, now, seq),
-                        )
-                        dead_lettered = True
-                        continue
-                    receipt = secrets.token_urlsafe(18)
+            # One pass: a message is delivered at most once per call. Messages moved to the
+            # dead-letter queue may leave the batch short (SQS batches may be short too).
+            rows = db.execute(
+                "SELECT seq, message_id, body, receive_count FROM queue_messages"
+                " WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?",
+                (self.name, now, max_messages),
+            ).fetchall()
+            for seq, message_id, body, receive_count in rows:
+                if self._dlq is not None and receive_count >= self.max_receives:
                     db.execute(
-                        "UPDATE queue_messages SET receive_count = receive_count + 1,"
-                        " visible_at = ?, receipt = ? WHERE seq = ?",
-                        (now + timeout_s, receipt, seq),
+                        "UPDATE queue_messages SET queue = ?, receive_count = 0,"
+                        " visible_at = ?, receipt = NULL WHERE seq = ?",
+                        (self._dlq.name, now, seq),
                     )
-                    delivered.append(
-                        ReceivedMessage(
-                            message_id=message_id,
-                            body=body,
-                            receipt=receipt,
-                            receive_count=receive_count + 1,
-                        )
+                    dead_lettered = True
+                    continue
+                receipt = secrets.token_urlsafe(18)
+                db.execute(
+                    "UPDATE queue_messages SET receive_count = receive_count + 1,"
+                    " visible_at = ?, receipt = ? WHERE seq = ?",
+                    (now + timeout_s, receipt, seq),
+                )
+                delivered.append(
+                    ReceivedMessage(
+                        message_id=message_id,
+                        body=body,
+                        receipt=receipt,
+                        receive_count=receive_count + 1,
                     )
+                )
         if dead_lettered and self._dlq is not None:
             self._dlq._arrivals.notify()
         return delivered
