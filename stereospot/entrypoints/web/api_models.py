@@ -1,0 +1,113 @@
+"""Request and response bodies of the JSON API (they also make the OpenAPI document)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from stereospot.domain.formats import StereoFormat
+
+
+class CreateJob(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    output_format: StereoFormat = Field(
+        default=StereoFormat.HALF_SBS, description="How the two views are packed."
+    )
+    divergence: float = Field(
+        default=2.0, gt=0.0, le=10.0, description="3D strength: maximum parallax in % of width."
+    )
+    convergence: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="Screen plane: 0 = far, 1 = near."
+    )
+    title: str = Field(default="", max_length=300, description="Defaults to the file name.")
+    source_url: str | None = Field(
+        default=None,
+        max_length=4096,
+        pattern=r"^https?://",
+        description="Download the source from this link instead of uploading it.",
+    )
+
+
+class ProgressOut(BaseModel):
+    stage: str
+    percent: float
+    segments_done: int
+    segments_total: int | None
+    eta_seconds: float | None
+
+
+class JobLinks(BaseModel):
+    page: str
+    events: str
+    download: str | None = Field(
+        default=None, description="Signed URL of the 3D video (attachment); completed jobs."
+    )
+    stream: str | None = Field(default=None, description="Signed URL for in-page playback.")
+
+
+class JobOut(BaseModel):
+    id: UUID
+    status: str
+    title: str
+    output_format: StereoFormat
+    divergence: float
+    convergence: float
+    created_at: datetime
+    completed_at: datetime | None
+    failure_reason: str | None
+    download_name: str
+    conversion_seconds: float | None
+    seconds_per_mb: float | None
+    progress: ProgressOut
+    links: JobLinks
+
+
+class JobListQuery(BaseModel):
+    status: Literal["in_progress", "completed"] = "completed"
+    cursor: str | None = Field(default=None, max_length=2000)
+    limit: int = Field(default=20, ge=1, le=100)
+
+
+class JobList(BaseModel):
+    jobs: list[JobOut]
+    next_cursor: str | None
+
+
+class UploadUrlRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    filename: str | None = Field(default=None, max_length=255)
+
+
+class UploadUrl(BaseModel):
+    url: str = Field(description="PUT the file body here (plain PUT, no form encoding).")
+    method: Literal["PUT"] = "PUT"
+    max_bytes: int
+    expires_in_s: int
+
+
+class PushKeys(BaseModel):
+    p256dh: str = Field(min_length=20, max_length=200)
+    auth: str = Field(min_length=8, max_length=100)
+
+
+class PushSubscriptionIn(BaseModel):
+    endpoint: str = Field(min_length=12, max_length=2000, pattern=r"^https://")
+    keys: PushKeys
+
+
+class PushPublicKey(BaseModel):
+    public_key: str
+
+
+class Accepted(BaseModel):
+    status: str
+
+
+class ApiError(BaseModel):
+    error: str
+    status: int

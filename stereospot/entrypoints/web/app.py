@@ -1,0 +1,134 @@
+"""The Quart app factory: pages, JSON API (+ OpenAPI), live events, push, playlists, and,
+on the local platform, the signed-file endpoints.
+
+    app = create_app(build_container(Settings(platform="local", data_dir=...)))
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from quart import Quart
+from quart.wrappers import Request
+from quart_schema import QuartSchema
+from quart_schema.openapi import OpenAPIProvider
+from werkzeug.routing import Rule
+
+from stereospot.config import Platform, Settings
+from stereospot.container import Application, build_container
+from stereospot.entrypoints.web import (
+    api,
+    errors,
+    events,
+    files,
+    pages,
+    playlists,
+    presenters,
+    push,
+    security,
+)
+from stereospot.entrypoints.web.runtime import EXTENSION_KEY, LocalFiles, UrlVerifier, WebState
+
+logger = logging.getLogger(__name__)
+
+# Form posts and API bodies are small; only signed file uploads stream large bodies (and
+# the files blueprint enforces the limit signed into each URL while streaming).
+SMALL_BODY_BYTES = 1024 * 1024
+
+
+class _Request(Request):
+    def __init__(self, method: str, scheme: str, path: str, *args: Any, **kwargs: Any) -> None:
+        if path.startswith("/files/"):
+            kwargs["max_content_length"] = None
+        super().__init__(method, scheme, path, *args, **kwargs)
+
+
+class _ApiOnlyOpenAPI(OpenAPIProvider):
+    """The OpenAPI document lists the JSON API, not the HTML pages."""
+
+    def generate_rules(self) -> Any:
+        rules: list[Rule] = list(super().generate_rules())
+        return [rule for rule in rules if rule.rule.startswith("/api/")]
+
+
+def _secret(settings: Settings) -> bytes:
+    if settings.platform is Platform.LOCAL or settings.secret_key is not None:
+        from stereospot.adapters.local.secret import secret_key
+
+        return secret_key(settings)
+    logger.warning("STEREOSPOT_SECRET_KEY is not set: sessions last until this process exits")
+    return secrets.token_bytes(32)
+
+
+def _push_public_key(container: Application) -> str | None:
+    try:
+        sender = container.push_sender()
+    except Exception:  # push is optional; a broken key must not stop the site
+        logger.exception("Web Push is off: the push sender could not be built")
+        return None
+    key = getattr(sender, "public_key", None)
+    return key if isinstance(key, str) else None
+
+
+def _web_state(container: Application) -> WebState:
+    settings: Settings = container.settings()
+    url_signer: UrlVerifier | None = None
+    local_files: LocalFiles | None = None
+    if settings.platform is Platform.LOCAL:
+        url_signer = container.platform.url_signer()
+        local_files = container.platform.storage()
+    return WebState(
+        settings=settings,
+        deps=container.deps(),
+        secret=_secret(settings),
+        url_signer=url_signer,
+        local_files=local_files,
+        push_public_key=_push_public_key(container),
+        storage_origins=security.storage_origins(settings),
+    )
+
+
+def create_app(container: Application | None = None) -> Quart:
+    container = container or build_container()
+    web = _web_state(container)
+
+    app = Quart(__name__)
+    app.request_class = _Request
+    app.extensions[EXTENSION_KEY] = web
+    app.secret_key = web.secret
+    app.config.update(
+        MAX_CONTENT_LENGTH=SMALL_BODY_BYTES,
+        SSE_POLL_SECONDS=1.0,
+        SSE_HEARTBEAT_SECONDS=15.0,
+        JSON_SORT_KEYS=False,
+    )
+    QuartSchema(
+        app,
+        openapi_path="/openapi.json",
+        redoc_ui_path=None,
+        scalar_ui_path=None,
+        swagger_ui_path=None,
+        info={"title": "StereoSpot API", "version": "1"},
+        openapi_provider_class=_ApiOnlyOpenAPI,
+    )
+    security.install(app, web.settings)
+    errors.register(app)
+    app.jinja_env.filters["duration"] = presenters.duration
+    app.jinja_env.filters["when"] = presenters.when
+    app.jinja_env.globals["push_available"] = web.push_public_key is not None
+
+    app.register_blueprint(pages.blueprint)
+    app.register_blueprint(api.blueprint)
+    app.register_blueprint(events.blueprint)
+    app.register_blueprint(push.blueprint)
+    app.register_blueprint(playlists.blueprint)
+    if web.serves_files:
+        app.register_blueprint(files.blueprint)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

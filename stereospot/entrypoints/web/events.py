@@ -1,0 +1,123 @@
+"""Server-Sent Events: live job progress for the job page and the dashboard.
+
+Each stream polls the store about once a second (in a worker thread) and sends an event
+only when something a person would notice changed; between changes a comment line every
+15 s keeps proxies from closing the connection. `retry:` tells the browser how soon to
+reconnect after a drop; the page's script also reopens a stream the browser gave up on.
+A job stream ends after the job reaches a final state (or disappears).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+from uuid import UUID
+
+from quart import Blueprint, Response, current_app
+
+from stereospot.domain.errors import JobNotFound
+from stereospot.domain.ids import parse_job_id
+from stereospot.domain.services import jobs as usecases
+from stereospot.domain.services.deps import Deps
+from stereospot.entrypoints.web.presenters import live_summary, load_job_view
+from stereospot.entrypoints.web.runtime import call, state
+
+blueprint = Blueprint("events", __name__)
+
+RETRY_MS = 3000
+# What counts as a change: everything but the ETA, which the page counts down itself.
+_ETA = "eta_seconds"
+
+
+def format_event(event: str, data: object, event_id: int | None = None) -> str:
+    lines = [f"event: {event}"]
+    if event_id is not None:
+        lines.append(f"id: {event_id}")
+    lines.append(f"data: {json.dumps(data, separators=(',', ':'))}")
+    return "\n".join(lines) + "\n\n"
+
+
+def _comparable(snapshot: dict[str, Any] | None) -> object:
+    if snapshot is None:
+        return None
+    stable = {k: v for k, v in snapshot.items() if k != _ETA}
+    return stable | {"has_eta": snapshot[_ETA] is not None}
+
+
+def job_snapshot(deps: Deps, job_id: UUID) -> dict[str, Any] | None:
+    try:
+        return load_job_view(deps, job_id).snapshot()
+    except JobNotFound:
+        return None
+
+
+async def _stream(
+    read: Callable[[], Any],
+    event_name: str,
+    compare: Callable[[Any], object],
+    is_final: Callable[[Any], bool],
+) -> AsyncIterator[str]:
+    poll_s: float = current_app.config["SSE_POLL_SECONDS"]
+    heartbeat_s: float = current_app.config["SSE_HEARTBEAT_SECONDS"]
+    yield f"retry: {RETRY_MS}\n\n"
+    last: object = object()
+    last_sent = time.monotonic()
+    event_id = 0
+    while True:
+        snapshot = await call(read)
+        if compare(snapshot) != last:
+            last = compare(snapshot)
+            event_id += 1
+            if snapshot is None:
+                yield format_event("gone", {}, event_id)
+                return
+            yield format_event(event_name, snapshot, event_id)
+            last_sent = time.monotonic()
+            if is_final(snapshot):
+                return
+        elif time.monotonic() - last_sent >= heartbeat_s:
+            yield ": keep-alive\n\n"
+            last_sent = time.monotonic()
+        await asyncio.sleep(poll_s)
+
+
+def _event_response(body: AsyncIterator[str]) -> Response:
+    response = Response(
+        body,
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+    response.timeout = None  # a stream lives as long as the page does
+    return response
+
+
+@blueprint.get("/jobs/<job_id>/events")
+async def job_events(job_id: str) -> Response:
+    deps = state().deps
+    identifier = parse_job_id(job_id)
+    await call(usecases.get_visible_job, deps, identifier)  # 404 before the stream opens
+
+    def final(snapshot: dict[str, Any]) -> bool:
+        return snapshot["status"] in ("completed", "failed", "deleted")
+
+    return _event_response(
+        _stream(lambda: job_snapshot(deps, identifier), "progress", _comparable, final)
+    )
+
+
+@blueprint.get("/events")
+async def dashboard_events() -> Response:
+    deps = state().deps
+
+    def compare(summary: dict[str, Any]) -> object:
+        return {
+            "running": [_comparable(job) for job in summary["in_progress"]],
+            "newest": summary["newest_completed"],
+        }
+
+    return _event_response(
+        _stream(lambda: live_summary(deps), "jobs", compare, lambda _summary: False)
+    )

@@ -1,0 +1,142 @@
+"""The pages: dashboard, job page (upload, progress, player), create and remove forms.
+
+Form posts are CSRF-checked (security.require_csrf). Download and playback links on the
+pages are stable app URLs that redirect to a freshly signed storage URL, so a page left
+open for hours still works, and AWS serves its presigned S3 URLs through the same links.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from quart import Blueprint, abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers.response import Response
+
+from stereospot.domain.errors import FetchError
+from stereospot.domain.formats import StereoFormat
+from stereospot.domain.ids import parse_job_id
+from stereospot.domain.services import jobs as usecases
+from stereospot.entrypoints.web.api import create as create_from_request
+from stereospot.entrypoints.web.api_models import CreateJob
+from stereospot.entrypoints.web.presenters import (
+    CONVERGENCE_HELP,
+    DEFAULTS,
+    DIVERGENCE_HELP,
+    FORMAT_HELP,
+    format_choices,
+    load_dashboard,
+    load_job_view,
+)
+from stereospot.entrypoints.web.runtime import call, state
+from stereospot.entrypoints.web.security import require_csrf
+from stereospot.entrypoints.web.urls import client_url
+
+blueprint = Blueprint("pages", __name__)
+blueprint.before_request(require_csrf)
+
+PAGE_SIZE = 10
+
+
+def _form_context(values: dict[str, Any] | None = None, error: str | None = None) -> dict[str, Any]:
+    defaults = {
+        "output_format": StereoFormat.HALF_SBS.value,
+        "divergence": DEFAULTS.divergence,
+        "convergence": DEFAULTS.convergence,
+        "source_url": "",
+    }
+    return {
+        "formats": format_choices(),
+        "form": defaults | (values or {}),
+        "form_error": error,
+        "help": {
+            "format": FORMAT_HELP,
+            "divergence": DIVERGENCE_HELP,
+            "convergence": CONVERGENCE_HELP,
+        },
+    }
+
+
+async def _dashboard(
+    values: dict[str, Any] | None = None, error: str | None = None, status: int = 200
+) -> tuple[str, int]:
+    cursor = request.args.get("cursor") or None
+    try:
+        dashboard = await call(load_dashboard, state().deps, cursor, PAGE_SIZE)
+    except ValueError:
+        abort(400, "That page of results does not exist.")
+    html = await render_template(
+        "dashboard.html", dashboard=dashboard, cursor=cursor, **_form_context(values, error)
+    )
+    return html, status
+
+
+@blueprint.get("/")
+async def dashboard() -> tuple[str, int]:
+    return await _dashboard()
+
+
+@blueprint.get("/fragments/jobs")
+async def dashboard_lists() -> str:
+    """The two job lists alone, for the dashboard's live refresh."""
+    dashboard = await call(load_dashboard, state().deps, None, PAGE_SIZE)
+    return await render_template("_job_lists.html", dashboard=dashboard, cursor=None)
+
+
+@blueprint.post("/jobs")
+async def create_job() -> Response | tuple[str, int]:
+    form = await request.form
+    values = {name: form.get(name, "") for name in ("output_format", "divergence", "convergence")}
+    values["source_url"] = form.get("source_url", "").strip()
+    try:
+        body = CreateJob(
+            output_format=StereoFormat(values["output_format"]),
+            divergence=float(values["divergence"]),
+            convergence=float(values["convergence"]),
+            source_url=values["source_url"] or None,
+        )
+    except (ValueError, ValidationError):
+        return await _dashboard(values, _CREATE_ERROR, status=400)
+    try:
+        job = await call(create_from_request, state().deps, body)
+    except FetchError as exc:
+        return await _dashboard(values, str(exc), status=400)
+    return redirect(url_for("pages.job_page", job_id=str(job.id)), 303)
+
+
+_CREATE_ERROR = (
+    "Please check the settings: 3D strength must be above 0 and at most 10, screen plane"
+    " between 0 and 1, and a link must start with http:// or https://."
+)
+
+
+@blueprint.get("/jobs/<job_id>")
+async def job_page(job_id: str) -> str:
+    view = await call(load_job_view, state().deps, parse_job_id(job_id))
+    return await render_template("job.html", view=view)
+
+
+@blueprint.get("/jobs/<job_id>/panel")
+async def job_panel(job_id: str) -> str:
+    """The job page's main panel alone, swapped in by the page when the status changes."""
+    view = await call(load_job_view, state().deps, parse_job_id(job_id))
+    return await render_template("_job_panel.html", view=view)
+
+
+@blueprint.get("/jobs/<job_id>/download")
+async def download(job_id: str) -> Response:
+    url = await call(usecases.download_url, state().deps, parse_job_id(job_id), attachment=True)
+    return redirect(client_url(url), 302)
+
+
+@blueprint.get("/jobs/<job_id>/video")
+async def video(job_id: str) -> Response:
+    url = await call(usecases.download_url, state().deps, parse_job_id(job_id), attachment=False)
+    return redirect(client_url(url), 302)
+
+
+@blueprint.post("/jobs/<job_id>/delete")
+async def delete(job_id: str) -> Response:
+    job = await call(usecases.request_deletion, state().deps, parse_job_id(job_id))
+    await flash(f"“{job.title or 'Untitled video'}” was removed.")
+    return redirect(url_for("pages.dashboard"), 303)

@@ -1,0 +1,157 @@
+"""Jobs as the pages and the API show them: labels, progress, statistics.
+
+Blocking reads (the store, the completions) happen in `load_job_view` /
+`load_dashboard`, which handlers run in a worker thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from stereospot.domain import policies
+from stereospot.domain.formats import ConversionSettings, StereoFormat
+from stereospot.domain.model import Job, JobStatus
+from stereospot.domain.ports import Page
+from stereospot.domain.services import jobs as usecases
+from stereospot.domain.services.deps import Deps
+
+STATUS_LABELS: dict[JobStatus, str] = {
+    JobStatus.CREATED: "Waiting for upload",
+    JobStatus.INGESTING: "Downloading",
+    JobStatus.CHUNKING_IN_PROGRESS: "Preparing",
+    JobStatus.CHUNKING_COMPLETE: "Converting",
+    JobStatus.REASSEMBLING: "Finishing",
+    JobStatus.COMPLETED: "Completed",
+    JobStatus.FAILED: "Failed",
+    JobStatus.DELETED: "Removed",
+}
+
+FORMAT_HELP = "How the two eyes' views are packed; pick what your player or headset expects."
+DIVERGENCE_HELP = "3D strength: the largest shift between the eyes, in % of the frame width."
+CONVERGENCE_HELP = "Screen plane: 0 puts everything behind the screen, 1 in front of it."
+DEFAULTS = ConversionSettings()
+
+
+@dataclass(frozen=True)
+class JobView:
+    job: Job
+    progress: policies.Progress
+
+    @property
+    def id(self) -> UUID:
+        return self.job.id
+
+    @property
+    def title(self) -> str:
+        return self.job.title or "Untitled video"
+
+    @property
+    def status(self) -> str:
+        return self.job.status.value
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.job.status]
+
+    @property
+    def stage(self) -> str:
+        if self.job.status is JobStatus.CREATED and self.job.source_url:
+            return "Waiting to download"
+        return self.progress.stage
+
+    @property
+    def format_label(self) -> str:
+        return self.job.output_format.label
+
+    @property
+    def in_progress(self) -> bool:
+        return self.job.status.in_progress
+
+    @property
+    def download_name(self) -> str:
+        return self.job.download_name()
+
+    @property
+    def conversion_seconds(self) -> float | None:
+        return policies.conversion_seconds(self.job)
+
+    @property
+    def seconds_per_mb(self) -> float | None:
+        return policies.seconds_per_mb(self.job)
+
+    @property
+    def source_mb(self) -> float | None:
+        size = self.job.source_size
+        return None if size is None else size / 1_000_000
+
+    def snapshot(self) -> dict[str, Any]:
+        """The live state the SSE stream and the API send."""
+        progress = self.progress
+        return {
+            "id": str(self.job.id),
+            "status": self.job.status.value,
+            "status_label": self.status_label,
+            "stage": self.stage,
+            "percent": progress.percent,
+            "segments_done": progress.segments_done,
+            "segments_total": progress.segments_total,
+            "eta_seconds": None if progress.eta_seconds is None else round(progress.eta_seconds),
+            "failure_reason": self.job.failure_reason,
+            "title": self.title,
+        }
+
+
+def load_job_view(deps: Deps, job_id: UUID) -> JobView:
+    job = usecases.get_visible_job(deps, job_id)
+    return JobView(job, usecases.job_progress(deps, job))
+
+
+def view_of(deps: Deps, job: Job) -> JobView:
+    return JobView(job, usecases.job_progress(deps, job))
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    in_progress: list[JobView]
+    completed: list[JobView]
+    next_cursor: str | None
+
+
+def load_dashboard(deps: Deps, cursor: str | None, page_size: int) -> Dashboard:
+    running = [view_of(deps, job) for job in usecases.list_in_progress(deps)]
+    page: Page = usecases.list_completed(deps, limit=page_size, cursor=cursor)
+    done = [view_of(deps, job) for job in page.jobs]
+    return Dashboard(running, done, page.next_cursor)
+
+
+def live_summary(deps: Deps) -> dict[str, Any]:
+    """What the dashboard's live stream compares: running jobs and the newest completion."""
+    running = [view_of(deps, job).snapshot() for job in usecases.list_in_progress(deps)]
+    newest = usecases.list_completed(deps, limit=1).jobs
+    return {"in_progress": running, "newest_completed": str(newest[0].id) if newest else None}
+
+
+def format_choices() -> list[tuple[str, str]]:
+    return [(f.value, f.label) for f in StereoFormat]
+
+
+def duration(seconds: float | None) -> str:
+    """'1 h 02 min', '3 min 05 s', '42 s' (jinja filter)."""
+    if seconds is None:
+        return "—"
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min {secs:02d} s"
+    return f"{secs} s"
+
+
+def when(moment: datetime | None) -> str:
+    """A short UTC timestamp (jinja filter)."""
+    return "—" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")

@@ -1,0 +1,64 @@
+"""What every request handler needs: the ports, the settings, and a way off the event loop.
+
+The app keeps one `WebState` (built once in create_app). Handlers reach it with `state()`
+and run every synchronous use case or port call through `call()`, a worker thread, so the
+event loop never blocks on SQLite, the filesystem or the network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ParamSpec, Protocol, TypeVar
+
+from quart import current_app
+
+from stereospot.config import Settings
+from stereospot.domain.services.deps import Deps
+
+EXTENSION_KEY = "stereospot"
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class UrlVerifier(Protocol):
+    """The local platform's URL signer (stereospot.adapters.local.signing.UrlSigner)."""
+
+    def verify(self, *, method: str, key: str, query: Any, now: int) -> Any: ...
+
+
+class LocalFiles(Protocol):
+    """What the files blueprint needs beyond the ObjectStorage port (local platform only)."""
+
+    def path_for(self, key: str) -> Path: ...
+
+    def open_writer(self, key: str, max_bytes: int | None = None) -> Any: ...
+
+
+@dataclass(frozen=True)
+class WebState:
+    settings: Settings
+    deps: Deps
+    secret: bytes
+    # Local platform only: signed URLs are served by this app (files blueprint).
+    url_signer: UrlVerifier | None
+    local_files: LocalFiles | None
+    push_public_key: str | None
+    storage_origins: tuple[str, ...]  # where upload/download URLs point (CSP)
+
+    @property
+    def serves_files(self) -> bool:
+        return self.url_signer is not None and self.local_files is not None
+
+
+def state() -> WebState:
+    web_state: WebState = current_app.extensions[EXTENSION_KEY]
+    return web_state
+
+
+async def call(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """Run a blocking function in a worker thread."""
+    return await asyncio.to_thread(function, *args, **kwargs)

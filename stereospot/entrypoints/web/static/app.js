@@ -1,0 +1,346 @@
+/* StereoSpot pages: upload with progress, live progress over SSE, push opt-in.
+   Plain JavaScript, no build step. Works with any upload URL the API returns (a local
+   signed URL or a presigned S3 URL): the file body is PUT as is. */
+"use strict";
+
+const RETRY_MAX_MS = 30000;
+
+function $(root, selector) {
+  return root.querySelector(selector);
+}
+
+function formatEta(seconds) {
+  if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return "";
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 5) return "almost done";
+  if (s < 60) return `about ${s} s left`;
+  const minutes = Math.floor(s / 60);
+  if (minutes < 60) return `about ${minutes} min ${String(s % 60).padStart(2, "0")} s left`;
+  return `about ${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min left`;
+}
+
+function formatBytes(bytes) {
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
+  return `${Math.max(1, Math.round(bytes / 1e3))} kB`;
+}
+
+/* An EventSource that also reopens itself when the browser gives up (e.g. after a 5xx). */
+function openStream(url, handlers, findIndicator) {
+  let source = null;
+  let delay = 1000;
+  let closed = false;
+  const setLive = (live) => {
+    const indicator = findIndicator();
+    if (!indicator) return;
+    indicator.hidden = false;
+    indicator.textContent = live ? "Live" : "Reconnecting…";
+    indicator.classList.toggle("reconnecting", !live);
+  };
+  const connect = () => {
+    source = new EventSource(url);
+    source.onopen = () => {
+      delay = 1000;
+      setLive(true);
+    };
+    for (const [name, handler] of Object.entries(handlers)) {
+      source.addEventListener(name, (event) => {
+        setLive(true);
+        handler(JSON.parse(event.data));
+      });
+    }
+    source.onerror = () => {
+      if (closed) return;
+      setLive(false);
+      if (source.readyState === EventSource.CLOSED) {
+        setTimeout(() => closed || connect(), delay);
+        delay = Math.min(delay * 2, RETRY_MAX_MS);
+      }
+    };
+  };
+  connect();
+  return {
+    close() {
+      closed = true;
+      if (source) source.close();
+      const indicator = findIndicator();
+      if (indicator) indicator.hidden = true;
+    },
+  };
+}
+
+/* ETA elements count down by themselves between events. */
+const etaTimers = new WeakMap();
+function setEta(element, seconds) {
+  if (!element) return;
+  clearInterval(etaTimers.get(element));
+  if (seconds === null || seconds === undefined || seconds === "") {
+    element.textContent = "";
+    return;
+  }
+  let remaining = Number(seconds);
+  element.textContent = formatEta(remaining);
+  etaTimers.set(
+    element,
+    setInterval(() => {
+      if (!element.isConnected) {
+        clearInterval(etaTimers.get(element));
+        return;
+      }
+      remaining = Math.max(0, remaining - 1);
+      element.textContent = formatEta(remaining);
+    }, 1000)
+  );
+}
+
+function segmentsText(data) {
+  return data.segments_total ? `${data.segments_done} of ${data.segments_total} segments` : "";
+}
+
+function applyProgress(root, data) {
+  const bar = $(root, '[data-field="percent"]');
+  if (bar) {
+    bar.value = data.percent;
+    bar.textContent = `${data.percent}%`;
+  }
+  const fields = {
+    "percent-text": String(data.percent),
+    stage: data.stage,
+    status_label: data.status_label,
+    segments: segmentsText(data),
+  };
+  for (const [name, value] of Object.entries(fields)) {
+    const element = $(root, `[data-field="${name}"]`);
+    if (element) element.textContent = value;
+  }
+  const chip = $(root, '[data-field="status_label"]');
+  if (chip) chip.className = `chip chip-${data.status}`;
+  setEta($(root, '[data-field="eta"]'), data.eta_seconds);
+}
+
+/* ------------------------------------------------------------------ job page */
+
+function initJobPage(panel) {
+  const jobId = panel.dataset.jobId;
+  let stream = null;
+  let uploaded = false;
+
+  const swapPanel = async () => {
+    const response = await fetch(panel.dataset.panelUrl, { headers: { Accept: "text/html" } });
+    if (response.status === 404) {
+      window.location.assign("/");
+      return;
+    }
+    if (!response.ok) return;
+    panel.innerHTML = await response.text();
+    const status = $(panel, "[data-panel-status]");
+    if (status) panel.dataset.status = status.dataset.panelStatus;
+    bindPanel();
+  };
+
+  const onProgress = (data) => {
+    if (data.status === "created" && uploaded) {
+      return; // the upload is done; waiting for a converter to pick it up
+    }
+    if (data.status !== panel.dataset.status) {
+      panel.dataset.status = data.status;
+      swapPanel();
+    } else {
+      applyProgress(panel, data);
+    }
+    if (["completed", "failed", "deleted"].includes(data.status) && stream) {
+      stream.close();
+      stream = null;
+    }
+  };
+
+  const follow = () => {
+    if (stream) return;
+    stream = openStream(
+      panel.dataset.eventsUrl,
+      { progress: onProgress, gone: () => window.location.assign("/") },
+      () => $(panel, "[data-live-indicator]")
+    );
+  };
+
+  const bindUpload = () => {
+    const form = $(panel, "[data-upload-form]");
+    if (!form) return;
+    const input = $(form, "[data-file-input]");
+    const name = $(form, "[data-file-name]");
+    const zone = $(form, "[data-dropzone]");
+    input.addEventListener("change", () => {
+      if (input.files.length) name.textContent = `${input.files[0].name} · ${formatBytes(input.files[0].size)}`;
+    });
+    for (const type of ["dragenter", "dragover"]) {
+      zone.addEventListener(type, () => zone.classList.add("dragging"));
+    }
+    for (const type of ["dragleave", "drop"]) {
+      zone.addEventListener(type, () => zone.classList.remove("dragging"));
+    }
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      if (input.files.length) upload(input.files[0]);
+    });
+  };
+
+  const showUploadError = (message) => {
+    const error = $(panel, "[data-upload-error]");
+    error.textContent = message;
+    error.hidden = false;
+    const button = $(panel, "[data-upload-button]");
+    if (button) button.disabled = false;
+  };
+
+  const upload = async (file) => {
+    const button = $(panel, "[data-upload-button]");
+    const box = $(panel, "[data-upload-progress]");
+    const bar = $(panel, "[data-upload-bar]");
+    const text = $(panel, "[data-upload-text]");
+    $(panel, "[data-upload-error]").hidden = true;
+    button.disabled = true;
+    let grant;
+    try {
+      const response = await fetch(`/api/jobs/${jobId}/upload-url`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ filename: file.name }),
+      });
+      grant = await response.json();
+      if (!response.ok) throw new Error(grant.error || "The upload could not start.");
+    } catch (error) {
+      showUploadError(error.message || "The upload could not start.");
+      return;
+    }
+    if (file.size > grant.max_bytes) {
+      showUploadError(`This file is ${formatBytes(file.size)}; the limit is ${formatBytes(grant.max_bytes)}.`);
+      return;
+    }
+    box.hidden = false;
+    const started = performance.now();
+    const xhr = new XMLHttpRequest();
+    xhr.open("PUT", grant.url);
+    xhr.upload.addEventListener("progress", (event) => {
+      if (!event.lengthComputable) return;
+      const percent = Math.round((event.loaded / event.total) * 100);
+      const seconds = (performance.now() - started) / 1000;
+      const rate = seconds > 0 ? event.loaded / seconds : 0;
+      bar.value = percent;
+      text.textContent = `${percent}% · ${formatBytes(event.loaded)} of ${formatBytes(event.total)}` +
+        (rate ? ` · ${formatBytes(rate)}/s` : "");
+    });
+    xhr.addEventListener("load", () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        uploaded = true;
+        bar.value = 100;
+        text.textContent = "Uploaded. Waiting for the converter to start…";
+        const title = $(panel, '[data-field="title"]');
+        if (title && title.textContent === "Untitled video") {
+          title.textContent = file.name.replace(/\.[^.]+$/, "");
+        }
+        follow();
+      } else {
+        let message = `The upload failed (HTTP ${xhr.status}).`;
+        try {
+          message = JSON.parse(xhr.responseText).error || message;
+        } catch (_error) {
+          /* S3 answers in XML; keep the generic sentence */
+        }
+        showUploadError(message);
+      }
+    });
+    xhr.addEventListener("error", () => showUploadError("The connection dropped during the upload. Please try again."));
+    xhr.send(file);
+  };
+
+  const bindPush = () => {
+    const button = $(panel, "[data-push-button]");
+    if (!button || !("serviceWorker" in navigator) || !("PushManager" in window)) return;
+    if (!window.isSecureContext) return;
+    button.hidden = false;
+    button.addEventListener("click", async () => {
+      const status = $(panel, "[data-push-status]");
+      status.hidden = false;
+      try {
+        const keyResponse = await fetch("/api/push/public-key");
+        if (!keyResponse.ok) throw new Error((await keyResponse.json()).error);
+        const { public_key: publicKey } = await keyResponse.json();
+        const registration = await navigator.serviceWorker.register("/sw.js");
+        const permission = await Notification.requestPermission();
+        if (permission !== "granted") throw new Error("Notifications are blocked for this site.");
+        const subscription = await registration.pushManager.subscribe({
+          userVisibleOnly: true,
+          applicationServerKey: publicKey,
+        });
+        const response = await fetch(`/api/jobs/${jobId}/push-subscriptions`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify(subscription.toJSON()),
+        });
+        if (!response.ok) throw new Error((await response.json()).error);
+        status.textContent = "We will notify you when it is done.";
+        button.hidden = true;
+      } catch (error) {
+        status.textContent = error.message || "Notifications are not available here.";
+      }
+    });
+  };
+
+  const bindPanel = () => {
+    bindUpload();
+    bindPush();
+    const live = $(panel, "[data-live-progress]");
+    const eta = $(panel, '[data-field="eta"]');
+    if (eta && eta.dataset.eta) setEta(eta, Number(eta.dataset.eta));
+    if (live) follow();
+  };
+
+  bindPanel();
+}
+
+/* ------------------------------------------------------------------ dashboard */
+
+function initDashboard(layout) {
+  const lists = $(layout, "#job-lists");
+  if (!lists) return;
+  const refreshLists = async () => {
+    const response = await fetch(layout.dataset.listsUrl, { headers: { Accept: "text/html" } });
+    if (response.ok) {
+      lists.innerHTML = await response.text();
+      startEtas();
+    }
+  };
+  const startEtas = () => {
+    for (const eta of lists.querySelectorAll('[data-field="eta"]')) {
+      if (eta.dataset.eta) setEta(eta, Number(eta.dataset.eta));
+    }
+  };
+  startEtas();
+  if (layout.dataset.live !== "on") return;
+  openStream(
+    layout.dataset.eventsUrl,
+    {
+      jobs: (summary) => {
+        const shownRunning = ($(lists, "[data-running-ids]") || { dataset: {} }).dataset.runningIds || "";
+        const shownNewest = ($(lists, "[data-newest]") || { dataset: {} }).dataset.newest || "";
+        const running = summary.in_progress.map((job) => job.id).join(",");
+        if (running !== shownRunning || (summary.newest_completed || "") !== shownNewest) {
+          refreshLists();
+          return;
+        }
+        for (const job of summary.in_progress) {
+          const item = lists.querySelector(`[data-job-id="${job.id}"]`);
+          if (item) applyProgress(item, job);
+        }
+      },
+    },
+    () => $(lists, "[data-live-indicator]")
+  );
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const panel = document.getElementById("job-panel");
+  if (panel) initJobPage(panel);
+  const layout = document.querySelector("[data-dashboard]");
+  if (layout) initDashboard(layout);
+});
