@@ -56,10 +56,16 @@ def reassemble(deps: Deps, job_id: UUID, claimant: str) -> None:
     """Join the converted segments and the source audio into final.mp4, then write the
     .reassembly-done marker (the completion signal). `claimant` is the queue message id."""
     job = deps.jobs.get(job_id)
+    final_key, done_key = keys.final_key(job_id), keys.reassembly_done_key(job_id)
+    if job is not None and job.status is JobStatus.COMPLETED:
+        # final.mp4's own event completed the job before the marker was written (a crash
+        # between the two); finish the step so the end state is the same as without one.
+        if deps.storage.exists(final_key) and not deps.storage.exists(done_key):
+            deps.storage.put_bytes(done_key, claimant.encode())
+        return
     if job is None or job.status not in _REASSEMBLABLE or job.total_segments is None:
         log.info("nothing to reassemble", extra=context(job_id))
         return
-    final_key, done_key = keys.final_key(job_id), keys.reassembly_done_key(job_id)
     if deps.storage.exists(final_key) and deps.storage.exists(done_key):
         log.info("already reassembled", extra=context(job_id))
         return
