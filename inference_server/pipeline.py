@@ -118,7 +118,7 @@ def render_eyes(
             eyes.append(planes)
             continue
         columns = source_columns(nearness, gain, settings.convergence)
-        y = sample_columns(planes.y.unsqueeze(1), columns).squeeze(1)
+        y = sample_columns(planes.y.unsqueeze(1), columns, cubic=True).squeeze(1)
         if chroma_nearness is None:
             chroma_nearness = nnf.avg_pool2d(nearness.unsqueeze(1), 2).squeeze(1)
         chroma_columns = source_columns(chroma_nearness, gain / 2, settings.convergence)
