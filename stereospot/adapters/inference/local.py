@@ -46,6 +46,7 @@ class LocalInferenceBackend:
         self._storage = storage
         self._scratch = scratch
         self._device = device
+        self.concurrency = concurrency
         self._slots = threading.BoundedSemaphore(concurrency)
 
     @classmethod
