@@ -96,12 +96,14 @@ def make_clip(
     container: str | None = None,
     pattern: str = "moving",
     faststart: bool = False,
+    open_gop: bool = False,
 ) -> Path:
     """Write a deterministic clip to `path` and return it.
 
     codec: libx264, libx265 (use pix_fmt="yuv420p10le" for 10-bit), libvpx-vp9, mpeg4, ffv1...
     gop: keyframe interval in frames (default: fps, one keyframe per second).
     rotation: display rotation in degrees, stored as a display matrix (like a phone does).
+    open_gop: let B-frames after a keyframe refer to the GOP before it (HEVC CRA style).
     vfr: timestamps alternate between 0.5x, 1x and 1.5x the nominal frame interval.
     """
     path = Path(path)
@@ -111,7 +113,7 @@ def make_clip(
     gop = gop or fps
     options = {"movflags": "faststart"} if faststart and fmt in ("mp4", "mov") else {}
     with av.open(str(path), "w", format=fmt, options=options) as out:
-        video = _video_stream(out, codec, fps, _encoder_options(codec, gop, bframes))
+        video = _video_stream(out, codec, fps, _encoder_options(codec, gop, bframes, open_gop))
         video.width = width
         video.height = height
         video.pix_fmt = pix_fmt
@@ -141,19 +143,13 @@ def make_clip(
     return path
 
 
-def _encoder_options(codec: str, gop: int, bframes: int) -> dict[str, str]:
+def _encoder_options(codec: str, gop: int, bframes: int, open_gop: bool = False) -> dict[str, str]:
+    gop_params = f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes={bframes}"
+    gop_params += f":open-gop={int(open_gop)}"
     if codec == "libx264":
-        return {
-            "preset": "veryfast",
-            "x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes={bframes}",
-        }
+        return {"preset": "veryfast", "x264-params": gop_params}
     if codec == "libx265":
-        return {
-            "preset": "ultrafast",
-            "x265-params": (
-                f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes={bframes}:log-level=error"
-            ),
-        }
+        return {"preset": "ultrafast", "x265-params": gop_params + ":log-level=error"}
     if codec == "libvpx-vp9":
         return {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
     return {}
@@ -227,3 +223,33 @@ def decoded_frame_count(path: Path) -> int:
     """Frames a decoder actually produces from the file's first video stream."""
     with av.open(str(path)) as container:
         return sum(1 for _ in container.decode(video=0))
+
+
+def reencode(
+    source: Path,
+    dest: Path,
+    *,
+    width_factor: int = 2,
+    bframes: int = 0,
+    codec: str = "libx264",
+) -> Path:
+    """Stand-in for the stereo engine: decode a segment, widen it (full side-by-side is 2x
+    wide), and encode H.264 with the same frame timestamps, video only."""
+    with av.open(str(source)) as inp, av.open(str(dest), "w", format="mp4") as out:
+        src = inp.streams.video[0]
+        assert src.time_base is not None
+        width = src.codec_context.width * width_factor
+        height = src.codec_context.height
+        rate = src.average_rate or 24
+        video = _video_stream(out, codec, 24, _encoder_options(codec, 250, bframes))
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        video.codec_context.time_base = src.time_base
+        video.time_base = src.time_base
+        video.codec_context.framerate = Fraction(rate)
+        video.codec_context.max_b_frames = bframes
+        for frame in inp.decode(src):
+            wide = frame.reformat(width=width, height=height, format="yuv420p")
+            wide.pts, wide.time_base = frame.pts, src.time_base
+            out.mux(video.encode(wide))
+        out.mux(video.encode(None))
+    return Path(dest)

@@ -29,6 +29,7 @@ from av.packet import Packet
 from av.stream import Discard, Stream
 from av.video.stream import VideoStream
 
+from stereospot.adapters.media.parameter_sets import inband_parameter_sets
 from stereospot.adapters.media.source import check_file, open_video
 from stereospot.domain.errors import MediaError
 
@@ -52,6 +53,7 @@ class _SegmentHead:
     codec: str
     size: tuple[int, int]
     frame_s: Fraction  # nominal frame interval, for a last packet without a duration
+    extradata: bytes  # the segment's parameter sets (avcC / hvcC)
 
     @property
     def delay(self) -> Fraction:  # decode delay of the first picture, in seconds
@@ -87,6 +89,7 @@ def _read_head(path: Path, index: int) -> _SegmentHead:
                     codec=stream.codec_context.codec.canonical_name,
                     size=(stream.codec_context.width, stream.codec_context.height),
                     frame_s=1 / Fraction(stream.average_rate or stream.guessed_rate or 25),
+                    extradata=bytes(stream.codec_context.extradata or b""),
                 )
     except MediaError as exc:
         raise MediaError(f"Segment {index} ({path.name}) cannot be used: {exc}") from exc
@@ -131,9 +134,14 @@ class _VideoPackets:
 
     def __iter__(self) -> Iterator[tuple[Fraction, AnyPacket]]:
         last_dts: int | None = None
+        active = self.heads[0].extradata  # parameter sets the decoder holds
         for index, head in enumerate(self.heads):
             offset = self.end  # where this segment starts on the output timeline
             seg_end = offset
+            prefix = b""
+            if head.extradata != active:
+                prefix = inband_parameter_sets(head.codec, head.extradata)
+                active = head.extradata
             with av.open(str(head.path)) as container:
                 stream = container.streams.video[0]
                 for other in container.streams:
@@ -155,6 +163,9 @@ class _VideoPackets:
                     last_dts = dts
                     duration = (packet.duration or 0) * head.time_base
                     seg_end = max(seg_end, pts_s + (duration or head.frame_s))
+                    if prefix:
+                        packet = _with_prefix(packet, prefix)
+                        prefix = b""
                     packet.pts, packet.dts = pts, dts
                     packet.duration = round(duration / self.time_base)
                     packet.time_base = self.time_base
@@ -162,6 +173,15 @@ class _VideoPackets:
                     yield Fraction(dts) * self.time_base, packet
             self.end = seg_end
         self.finished = True
+
+
+def _with_prefix(packet: AnyPacket, prefix: bytes) -> AnyPacket:
+    """A copy of `packet` whose data starts with `prefix`."""
+    joined = av.Packet(prefix + bytes(packet))
+    joined.pts, joined.dts, joined.duration = packet.pts, packet.dts, packet.duration
+    joined.time_base = packet.time_base
+    joined.is_keyframe = packet.is_keyframe
+    return joined
 
 
 def _demux(

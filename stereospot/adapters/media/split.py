@@ -27,6 +27,8 @@ from stereospot.domain.model import SegmentPlanEntry
 
 # Keyframes this close to the target (in seconds) count as reaching it: timestamp rounding.
 _TOLERANCE_S = Fraction(1, 1000)
+# Packets read past a candidate keyframe to find its leading pictures, if any.
+_LOOKAHEAD = 64
 
 
 def segment_name(index: int) -> str:
@@ -56,9 +58,15 @@ class _SegmentWriter:
         packet.stream = self.stream
         self.container.mux(packet)
 
-    def close(self, time_base: Fraction, first_pts: int, typical_gap: int) -> SegmentFile:
+    def close(
+        self, time_base: Fraction, first_pts: int, typical_gap: int, next_origin: int | None
+    ) -> SegmentFile:
+        """Finish the file. The plan's duration runs to the next segment's first picture
+        when there is one (packet durations can be rounded, e.g. to milliseconds)."""
         self.container.close()
         end = self.end if self.end > self.last_pts else self.last_pts + typical_gap
+        if next_origin is not None:
+            end = next_origin
         return SegmentFile(
             path=self.path,
             plan=SegmentPlanEntry(
@@ -84,47 +92,103 @@ def split(source: Path, out_dir: Path, target_seconds: float) -> list[SegmentFil
 
 
 def _split(source: Path, out_dir: Path, target: Fraction, written: list[Path]) -> list[SegmentFile]:
-    segments: list[SegmentFile] = []
     with open_video(source) as (container, stream):
         for other in container.streams:
             if other.index != stream.index:
                 other.discard = Discard.all
-        time_base = stream.time_base or Fraction(1, 90_000)
-        writer: _SegmentWriter | None = None
-        first_pts: int | None = None
-        typical_gap = 0
+        splitter = _Splitter(stream, out_dir, target, written)
         try:
             for packet in container.demux(stream):
-                if packet.size == 0 or packet.is_discard:
-                    continue
-                pts = packet.pts if packet.pts is not None else packet.dts
-                if pts is None:
-                    raise MediaError("The video's frames carry no timestamps; it is damaged.")
-                if first_pts is None:
-                    first_pts = pts
-                if writer is not None and _is_cut(packet, pts - writer.origin, time_base, target):
-                    segments.append(writer.close(time_base, first_pts, typical_gap))
-                    writer = None
-                if writer is None:
-                    path = out_dir / segment_name(len(segments))
-                    written.append(path)
-                    writer = _SegmentWriter(path, len(segments), stream, pts)
-                if packet.duration:
-                    typical_gap = packet.duration
-                writer.write(packet, pts, packet.dts)
+                if packet.size and not packet.is_discard:
+                    splitter.feed(packet)
         except av.error.FFmpegError as exc:
-            done = float(((writer.last_pts if writer else 0) - (first_pts or 0)) * time_base)
-            if writer is not None:
-                writer.container.close()
+            splitter.abandon()
             raise MediaError(
-                f"The video is damaged or cut short after about {done:.1f} s ({exc.strerror})."
+                f"The video is damaged or cut short after about {splitter.done_s():.1f} s "
+                f"({exc.strerror})."
             ) from exc
-        if writer is None or first_pts is None:
+        return splitter.finish()
+
+
+class _Splitter:
+    """Routes packets (decode order) to segments.
+
+    A keyframe past the target is only a cut point if no picture after it in decode order
+    is shown before it. Such "leading" pictures (open GOP: HEVC CRA, x264 --open-gop) may
+    refer to the previous GOP and would not decode at the start of a new segment, so the
+    keyframe and its lookahead stay in the current segment and the next keyframe is tried.
+    """
+
+    def __init__(
+        self, stream: VideoStream, out_dir: Path, target: Fraction, written: list[Path]
+    ) -> None:
+        self.stream = stream
+        self.out_dir = out_dir
+        self.target = target
+        self.written = written
+        self.time_base = stream.time_base or Fraction(1, 90_000)
+        self.segments: list[SegmentFile] = []
+        self.writer: _SegmentWriter | None = None
+        self.first_pts: int | None = None
+        self.typical_gap = 0
+        self.pending: list[tuple[int, Packet[Any]]] = []  # candidate keyframe + lookahead
+
+    def feed(self, packet: Packet[Any]) -> None:
+        pts = packet.pts if packet.pts is not None else packet.dts
+        if pts is None:
+            raise MediaError("The video's frames carry no timestamps; the file is damaged.")
+        if self.first_pts is None:
+            self.first_pts = pts
+        if packet.duration:
+            self.typical_gap = packet.duration
+        if self.pending:
+            self.pending.append((pts, packet))
+            if pts > self.pending[0][0] or len(self.pending) > _LOOKAHEAD:
+                self._resolve()
+        elif self.writer is not None and self._reached_target(packet, pts):
+            self.pending.append((pts, packet))
+        else:
+            self._write(pts, packet)
+
+    def finish(self) -> list[SegmentFile]:
+        if self.pending:
+            self._resolve()
+        if self.writer is None or self.first_pts is None:
             raise MediaError("The video has no pictures.")
-        segments.append(writer.close(time_base, first_pts, typical_gap))
-    return segments
+        self._close()
+        return self.segments
 
+    def abandon(self) -> None:
+        if self.writer is not None:
+            self.writer.container.close()
 
-def _is_cut(packet: Packet[Any], elapsed: int, time_base: Fraction, target: Fraction) -> bool:
-    """A new segment starts at a keyframe once the current one has reached the target."""
-    return packet.is_keyframe and elapsed * time_base >= target - _TOLERANCE_S
+    def done_s(self) -> float:
+        last = self.writer.last_pts if self.writer else 0
+        return float((last - (self.first_pts or 0)) * self.time_base)
+
+    def _reached_target(self, packet: Packet[Any], pts: int) -> bool:
+        assert self.writer is not None
+        elapsed = (pts - self.writer.origin) * self.time_base
+        return packet.is_keyframe and elapsed >= self.target - _TOLERANCE_S
+
+    def _resolve(self) -> None:
+        key_pts = self.pending[0][0]
+        if all(pts > key_pts for pts, _ in self.pending[1:]):
+            self._close(next_origin=key_pts)
+        pending, self.pending = self.pending, []
+        for pts, packet in pending:
+            self._write(pts, packet)
+
+    def _write(self, pts: int, packet: Packet[Any]) -> None:
+        if self.writer is None:
+            path = self.out_dir / segment_name(len(self.segments))
+            self.written.append(path)
+            self.writer = _SegmentWriter(path, len(self.segments), self.stream, pts)
+        self.writer.write(packet, pts, packet.dts)
+
+    def _close(self, next_origin: int | None = None) -> None:
+        assert self.writer is not None and self.first_pts is not None
+        self.segments.append(
+            self.writer.close(self.time_base, self.first_pts, self.typical_gap, next_origin)
+        )
+        self.writer = None
