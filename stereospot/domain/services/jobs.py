@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
 from stereospot.domain import keys, naming, policies
@@ -62,9 +62,9 @@ def create_job(
 
 
 def title_from_url(url: str) -> str:
-    """'https://host/videos/My%20Clip.mp4' -> 'host My Clip' style short title."""
+    """'https://host/videos/My%20Clip.mp4' -> 'host My Clip'."""
     parts = urlsplit(url)
-    tail = parts.path.rstrip("/").rsplit("/", 1)[-1]
+    tail = unquote(parts.path.rstrip("/").rsplit("/", 1)[-1])
     tail = naming.title_from_filename(tail) if tail else ""
     host = parts.hostname or "video"
     return f"{host} {tail}".strip()[:300] if tail else host[:300]
