@@ -10,6 +10,7 @@ import pytest
 
 from stereospot.domain import keys
 from stereospot.domain.errors import JobNotFound, JobNotRemovable
+from stereospot.domain.formats import StereoFormat
 from stereospot.domain.messages import DeletionRequested, parse_message
 from stereospot.domain.model import JobStatus
 from stereospot.domain.ports import PushSubscription
@@ -159,20 +160,8 @@ def test_late_events_for_a_removed_job_change_nothing(tmp_path: Path) -> None:
     drain(world)
     pipeline.handle_output_object(world.deps, keys.output_segment_key(job_id, 0))
     pipeline.handle_output_object(world.deps, keys.final_key(job_id))
-    pipeline.handle_segment_ready(
-        world.deps,
-        job_id,
-        0,
-        2,
-        keys.segment_key(
-            job_id,
-            0,
-            2,
-            world.deps.jobs.get(job_id).output_format
-            if world.deps.jobs.get(job_id)
-            else jobs.StereoFormat.HALF_SBS,
-        ),
-    )
+    segment = keys.segment_key(job_id, 0, 2, StereoFormat.HALF_SBS)
+    pipeline.handle_segment_ready(world.deps, job_id, 0, 2, segment)
     pipeline.reassemble(world.deps, job_id, "late")
     pipeline.chunk_source(world.deps, job_id)
     assert world.deps.jobs.get(job_id) is None
