@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 BUSY_TIMEOUT_S = 30.0
+_INHERITED: list[sqlite3.Connection] = []
 
 
 class Database:
@@ -49,6 +50,11 @@ class Database:
         """This thread's connection (a fresh one after fork)."""
         pid = os.getpid()
         if getattr(self._local, "pid", None) != pid:
+            inherited = getattr(self._local, "connection", None)
+            if inherited is not None:
+                # Closing a connection inherited across fork could disturb the parent's
+                # locks and WAL; keep it referenced, unused, for the life of this process.
+                _INHERITED.append(inherited)
             self._local.connection = self._open()
             self._local.pid = pid
         connection: sqlite3.Connection = self._local.connection
@@ -61,10 +67,11 @@ class Database:
         connection.execute("BEGIN IMMEDIATE")
         try:
             yield connection
+            connection.execute("COMMIT")
         except BaseException:
-            connection.execute("ROLLBACK")
+            if connection.in_transaction:  # the body failed, or COMMIT itself did
+                connection.execute("ROLLBACK")
             raise
-        connection.execute("COMMIT")
 
     @contextlib.contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
@@ -74,7 +81,8 @@ class Database:
         try:
             yield connection
         finally:
-            connection.execute("COMMIT")
+            if connection.in_transaction:
+                connection.execute("COMMIT")
 
     def ensure_schema(self, statements: Sequence[str]) -> None:
         """Run idempotent DDL (CREATE ... IF NOT EXISTS) once per process."""

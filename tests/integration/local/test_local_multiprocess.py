@@ -120,3 +120,25 @@ def test_processes_starting_together_share_one_generated_secret(tmp_path: Path) 
 def _no_leftover_children() -> Any:
     yield
     assert multiprocessing.active_children() == []
+
+
+def _send_through_inherited(
+    barrier: Barrier, results: Any, n: int, queue: SqliteQueue, store: SqliteJobStore
+) -> None:
+    barrier.wait()
+    queue.send(f"from child {n}")
+    results.put(len(store.list_in_progress()))
+
+
+def test_stores_built_before_a_fork_work_in_parent_and_children(tmp_path: Path) -> None:
+    database = Database(tmp_path / "stereospot.db")
+    queue = SqliteQueue(database, "inherited", 300, 5, None)
+    store = SqliteJobStore(database)
+    store.create(Job(id=uuid4(), created_at=datetime(2026, 3, 1, tzinfo=UTC)))
+    queue.send("from parent")  # the parent's connection is open when the children fork
+    counts = _run_in_processes(_send_through_inherited, queue, store)
+    assert counts == [1] * PROCESSES
+    bodies = sorted(m.body for m in queue.receive(max_messages=10))
+    assert bodies == sorted(["from parent", *(f"from child {n}" for n in range(PROCESSES))])
+    store.create(Job(id=uuid4(), created_at=datetime(2026, 3, 2, tzinfo=UTC)))
+    assert len(store.list_in_progress()) == 2
