@@ -79,13 +79,27 @@ class BuiltinDepth:
         return smooth.squeeze(1)
 
     def _motion(self, luma: torch.Tensor, cuts: list[bool]) -> torch.Tensor:
-        """Frame-difference magnitude, weighted by how much the whole frame moves."""
-        previous = luma[:1] if self._previous is None else self._previous
-        chain = torch.cat([previous, luma], dim=0)
-        self._previous = luma[-1:].clone()
-        diff = _box((chain[1:] - chain[:-1]).abs(), 2)
+        """Apparent speed between frames, weighted by how much of the frame moves.
+
+        Speed is a local least-squares "normal flow": box(|I_t * grad I|) / box(|grad I|^2),
+        measured on a 4x smaller, blurred copy so that motions of a few pixels stay in the
+        range where the brightness-constancy linearisation holds.
+        """
+        coarse = _box(nnf.avg_pool2d(luma, 4, ceil_mode=True), 1)
+        previous = coarse[:1] if self._previous is None else self._previous
+        chain = torch.cat([previous, coarse], dim=0)
+        self._previous = coarse[-1:].clone()
+        current, before = chain[1:], chain[:-1]
+        mean = (current + before) / 2
+        gx = nnf.pad(mean[..., :, 2:] - mean[..., :, :-2], (1, 1, 0, 0), mode="replicate") / 2
+        gy = nnf.pad(mean[..., 2:, :] - mean[..., :-2, :], (0, 0, 1, 1), mode="replicate") / 2
+        it = current - before
+        grad2 = gx * gx + gy * gy
+        speed = _box((it * gx).abs() + (it * gy).abs(), 2) / (_box(grad2, 2) + 1e-4)
+        speed = speed.clamp(max=4.0)
         # A camera pan moves most of the frame; an object on a still background does not.
-        moving = (diff > 0.02).float().mean(dim=(1, 2, 3), keepdim=True)
+        moving = (it.abs() > 0.01).float().mean(dim=(1, 2, 3), keepdim=True)
         cut = torch.tensor(cuts, device=luma.device).view(-1, 1, 1, 1)
-        motion = _normalise_each(diff) * moving.clamp(0, 0.5) * 2
+        motion = _normalise_each(speed) * moving.clamp(0, 0.5) * 2
+        motion = nnf.interpolate(motion, size=luma.shape[-2:], mode="bilinear", align_corners=False)
         return torch.where(cut, torch.zeros_like(motion), motion)
