@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -247,9 +248,19 @@ def reencode(
         video.time_base = src.time_base
         video.codec_context.framerate = Fraction(rate)
         video.codec_context.max_b_frames = bframes
+        durations: dict[int | None, int] = {}  # pts -> source duration, kept for VFR
         for frame in inp.decode(src):
             wide = frame.reformat(width=width, height=height, format="yuv420p")
             wide.pts, wide.time_base = frame.pts, src.time_base
-            out.mux(video.encode(wide))
-        out.mux(video.encode(None))
+            durations[frame.pts] = frame.duration
+            out.mux(_with_durations(video.encode(wide), durations))
+        out.mux(_with_durations(video.encode(None), durations))
     return Path(dest)
+
+
+def _with_durations(packets: list[Any], durations: dict[int | None, int]) -> list[Any]:
+    """Encoders guess the last picture's duration; give each packet its source frame's."""
+    for packet in packets:
+        if durations.get(packet.pts):
+            packet.duration = durations[packet.pts]
+    return packets

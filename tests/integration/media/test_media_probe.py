@@ -129,7 +129,8 @@ def test_absurd_dimensions_are_refused_with_the_size_in_the_sentence(
 ) -> None:
     # A real 8200-pixel-wide stream (cheap: 16 px high, a few frames), over the 8192 limit.
     path = make_clip(tmp_path / "wide.mp4", width=8200, height=16, seconds=0.25, audio=False)
-    with pytest.raises(MediaError, match=r"The video is 8200x16; the largest supported size is 8192"):
+    expected = r"The video is 8200x16; the largest supported size is 8192 pixels a side"
+    with pytest.raises(MediaError, match=expected):
         toolkit.probe(path)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,7 +27,7 @@ def frame_digests(path: Path) -> list[str]:
 
 def presentation_times(path: Path) -> list[float]:
     with av.open(str(path)) as container:
-        return [float(f.pts * f.time_base) for f in container.decode(video=0)]
+        return [float((f.pts or 0) * (f.time_base or 1)) for f in container.decode(video=0)]
 
 
 SPLITTABLE = [
@@ -66,7 +67,7 @@ def test_plan_is_contiguous_and_matches_the_source(
     segments = toolkit.split(source, tmp_path, 0.5)
     assert [s.plan.index for s in segments] == list(range(len(segments)))
     assert sum(s.plan.frame_count for s in segments) == info.frame_count
-    for before, after in zip(segments, segments[1:], strict=False):
+    for before, after in itertools.pairwise(segments):
         assert after.plan.start_s == pytest.approx(before.plan.start_s + before.plan.duration_s)
     assert sum(s.plan.duration_s for s in segments) == pytest.approx(
         info.duration_s, abs=1 / info.fps
@@ -91,9 +92,7 @@ def test_segments_keep_the_sources_relative_timestamps_for_vfr(
 ) -> None:
     source = clip("vfr.mp4")
     segments = toolkit.split(source, tmp_path, 0.5)
-    rebuilt = [
-        round(s.plan.start_s + t, 6) for s in segments for t in presentation_times(s.path)
-    ]
+    rebuilt = [round(s.plan.start_s + t, 6) for s in segments for t in presentation_times(s.path)]
     assert rebuilt == [round(t, 6) for t in presentation_times(source)]
     assert toolkit.probe(segments[0].path).variable_frame_rate
 
