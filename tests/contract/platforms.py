@@ -18,9 +18,9 @@ import contextlib
 import secrets
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -142,8 +142,15 @@ class PlatformUnderTest(Protocol):
 
 @dataclass(frozen=True)
 class PlatformFactory:
+    """build: the platform for one test, from its temporary directory.
+    ports: the port fixtures it offers (tests needing others do not run on it).
+    deviations: test function name -> why the platform's emulator departs from the port
+    there; those tests run as strict expected failures, so a fixed emulator is noticed.
+    """
+
     build: Callable[[Path], AbstractContextManager[PlatformUnderTest]]
     ports: frozenset[str] = PORT_FIXTURES
+    deviations: Mapping[str, str] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- memory
@@ -286,7 +293,7 @@ def _local(tmp_path: Path) -> Iterator[PlatformUnderTest]:
 
 def _optional_factories() -> dict[str, PlatformFactory]:
     try:
-        import aws_platform  # type: ignore[import-not-found]  # added by the AWS adapters
+        import aws_platform  # owned by the AWS adapters
     except ModuleNotFoundError as exc:
         if exc.name == "aws_platform":
             return {}
