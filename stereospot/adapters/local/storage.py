@@ -32,7 +32,7 @@ class ObjectTooLarge(Exception):
     """A streamed write went past the size it was allowed."""
 
 
-class _LimitedWriter:
+class ObjectWriter:
     """A binary sink that refuses to grow past max_bytes."""
 
     def __init__(self, file: BinaryIO, max_bytes: int | None) -> None:
@@ -56,7 +56,7 @@ def _fsync_directory(path: Path) -> None:
         os.close(fd)
 
 
-def _copy_stream(source: BinaryIO, sink: BinaryIO | _LimitedWriter) -> None:
+def _copy_stream(source: BinaryIO, sink: BinaryIO | ObjectWriter) -> None:
     while chunk := source.read(CHUNK_BYTES):
         sink.write(chunk)
 
@@ -96,7 +96,7 @@ class FilesystemObjectStorage:
     # ------------------------------------------------------------------ writes
 
     @contextlib.contextmanager
-    def open_writer(self, key: str, max_bytes: int | None = None) -> Iterator[_LimitedWriter]:
+    def open_writer(self, key: str, max_bytes: int | None = None) -> Iterator[ObjectWriter]:
         """Write an object by chunks: `with storage.open_writer(key) as out: out.write(b)`.
 
         The object appears, whole, only when the block ends without an error; on an error
@@ -110,7 +110,7 @@ class FilesystemObjectStorage:
         temp = target.with_name(f"{_TEMP_MARK}{target.name}.{secrets.token_hex(6)}")
         try:
             with open(temp, "xb") as file:
-                sink = _LimitedWriter(file, max_bytes)
+                sink = ObjectWriter(file, max_bytes)
                 yield sink
                 file.flush()
                 os.fsync(file.fileno())
