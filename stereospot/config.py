@@ -54,6 +54,7 @@ class AwsSettings(BaseModel):
     reassembly_queue_url: str = ""
     deletion_queue_url: str = ""
     ingest_queue_url: str = ""
+    job_events_queue_url: str = ""  # DynamoDB streams -> EventBridge Pipes -> this queue
     sagemaker_endpoint: str = ""
     multipart_threshold_bytes: int = 64 * 1024 * 1024
 

@@ -1,0 +1,156 @@
+"""Job events on AWS: DynamoDB stream records of the Jobs and SegmentCompletions tables,
+carried by EventBridge Pipes into an SQS queue, normalised into the domain's JobEvent.
+
+A Pipes message body holds one stream record, a JSON list of them, or `{"Records": [...]}`
+(a batch, as Lambda receives it). A record looks like (AWS documentation's shape):
+
+    {"eventID": "...", "eventName": "INSERT" | "MODIFY" | "REMOVE",
+     "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
+     "dynamodb": {"ApproximateCreationDateTime": 1767225600, "Keys": {...},
+                  "NewImage": {"job_id": {"S": "..."}, "status": {"S": "..."}, ...},
+                  "SequenceNumber": "...", "SizeBytes": 123,
+                  "StreamViewType": "NEW_IMAGE" | "NEW_AND_OLD_IMAGES"},
+     "eventSourceARN": "arn:aws:dynamodb:...:table/<name>/stream/..."}
+
+INSERT and MODIFY give an event; REMOVE (cleanup) and other tables give none.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import deque
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from stereospot.adapters.aws.dynamodb_items import from_item
+from stereospot.domain.errors import InvalidJobId, MalformedMessage
+from stereospot.domain.ids import parse_job_id
+from stereospot.domain.model import JobStatus
+from stereospot.domain.ports import JobEvent, Queue
+
+log = logging.getLogger(__name__)
+
+SEGMENT_COMPLETED = "segment_completed"  # status of an event for a recorded segment
+_CHANGES = frozenset({"INSERT", "MODIFY"})
+_DRAIN_ROUNDS = 20  # receives of 10 per read_after, so one call stays short
+
+
+def normalise(payload: object) -> list[JobEvent]:
+    """Every job event in a Pipes payload (one record, a list, or a Records batch)."""
+    if isinstance(payload, dict) and "Records" in payload:
+        records = payload["Records"]
+    elif isinstance(payload, dict):
+        records = [payload]
+    else:
+        records = payload
+    if not isinstance(records, list):
+        raise MalformedMessage("a job event body must hold DynamoDB stream records")
+    events = []
+    for record in records:
+        event = record_to_event(record)
+        if event is not None:
+            events.append(event)
+    return events
+
+
+def record_to_event(record: object) -> JobEvent | None:
+    if not isinstance(record, dict) or record.get("eventSource") != "aws:dynamodb":
+        raise MalformedMessage("not a DynamoDB stream record")
+    if record.get("eventName") not in _CHANGES:
+        return None
+    stream = record.get("dynamodb")
+    if not isinstance(stream, dict):
+        raise MalformedMessage("stream record without its dynamodb part")
+    image = stream.get("NewImage")
+    if not isinstance(image, dict):
+        raise MalformedMessage(
+            f"{record.get('eventName')} record without a NewImage (stream view type?)"
+        )
+    try:
+        values = from_item(image)
+        job_id = parse_job_id(values.get("job_id"))
+    except (InvalidJobId, TypeError, ValueError) as exc:
+        raise MalformedMessage(f"stream record with an unreadable image: {exc}") from exc
+    at = _moment(stream.get("ApproximateCreationDateTime"))
+    if "segment_index" in values:
+        return JobEvent(
+            job_id=job_id,
+            status=SEGMENT_COMPLETED,
+            at=at,
+            detail={"segment_index": int(values["segment_index"])},
+        )
+    status = values.get("status")
+    if not isinstance(status, str):
+        return None  # another table (reassembly lock, invocations): not a job change
+    return _job_event(job_id, status, values, at)
+
+
+def _job_event(
+    job_id: UUID, status: str, values: Mapping[str, Any], at: datetime | None
+) -> JobEvent:
+    segments_done = None
+    detail: dict[str, object] = {}
+    if status == JobStatus.COMPLETED.value and "total_segments" in values:
+        segments_done = int(values["total_segments"])
+    if status == JobStatus.FAILED.value:
+        detail["reason"] = values.get("failure_reason")
+    return JobEvent(job_id=job_id, status=status, segments_done=segments_done, at=at, detail=detail)
+
+
+def _moment(epoch_seconds: object) -> datetime | None:
+    if isinstance(epoch_seconds, int | float) and not isinstance(epoch_seconds, bool):
+        return datetime.fromtimestamp(epoch_seconds, tz=UTC)
+    return None
+
+
+class AwsJobEvents:
+    """JobEvents for the web app on AWS.
+
+    publish() does nothing: DynamoDB streams see every write. read_after() first drains the
+    Pipes queue (when configured) into an in-process log, then reads that log like the
+    other platforms do, so every SSE client of this process sees every event. Several web
+    processes would split the queue's messages between them: give each its own queue (an
+    SNS fan-out) before running more than one.
+    """
+
+    def __init__(self, queue: Queue | None, capacity: int = 10_000) -> None:
+        self._queue = queue
+        self._log: deque[JobEvent] = deque(maxlen=capacity)
+        self._dropped = 0  # events that fell off the front of the log
+        self._lock = threading.Lock()
+
+    def publish(self, event: JobEvent) -> None:
+        """Nothing to do: the DynamoDB stream carries every change."""
+
+    def read_after(self, cursor: str | None, limit: int = 100) -> tuple[list[JobEvent], str]:
+        with self._lock:
+            self._drain()
+            end = self._dropped + len(self._log)
+            start = end if cursor is None or not cursor.isdigit() else min(int(cursor), end)
+            start = max(start, self._dropped)
+            offset = start - self._dropped
+            events = [self._log[i] for i in range(offset, min(offset + limit, len(self._log)))]
+            return events, str(start + len(events))
+
+    def _drain(self) -> None:
+        if self._queue is None:
+            return
+        for _ in range(_DRAIN_ROUNDS):
+            messages = self._queue.receive(max_messages=10)
+            if not messages:
+                return
+            for message in messages:
+                try:
+                    events = normalise(json.loads(message.body))
+                except (ValueError, MalformedMessage) as exc:
+                    log.warning("dropped an unreadable job event message: %s", exc)
+                    events = []
+                for event in events:
+                    if len(self._log) == self._log.maxlen:
+                        self._dropped += 1
+                    self._log.append(event)
+                self._queue.delete(message.receipt)

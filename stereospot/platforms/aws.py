@@ -1,0 +1,71 @@
+"""The aws platform: S3, SQS and DynamoDB, named by Settings.aws (STEREOSPOT_AWS__*).
+
+    storage             S3ObjectStorage over the input and output buckets
+    queues              SqsQueues (URLs from settings; DLQs from their redrive policies)
+    jobs, completions, reassembly_lock, invocations, push_subscriptions
+                        DynamoDB tables
+    events              AwsJobEvents (the Pipes-fed queue, if one is configured)
+    decoder             AwsMessageDecoder (S3 notifications and our own messages)
+
+Region and an optional endpoint (moto, LocalStack) come from settings; credentials from
+boto3's default chain. `stereospot aws provision` creates a matching stack.
+"""
+
+from __future__ import annotations
+
+from dependency_injector import containers, providers
+
+from stereospot.adapters.aws.clients import AwsClients
+from stereospot.adapters.aws.dynamodb_completions import DynamoSegmentCompletionStore
+from stereospot.adapters.aws.dynamodb_invocations import DynamoInvocationStore
+from stereospot.adapters.aws.dynamodb_jobs import DynamoJobStore
+from stereospot.adapters.aws.dynamodb_push import DynamoPushSubscriptionStore
+from stereospot.adapters.aws.dynamodb_reassembly import DynamoReassemblyLock
+from stereospot.adapters.aws.job_events import AwsJobEvents
+from stereospot.adapters.aws.s3_events import AwsMessageDecoder
+from stereospot.adapters.aws.s3_storage import S3ObjectStorage
+from stereospot.adapters.aws.sqs_queue import SqsQueue, SqsQueues
+from stereospot.config import Settings
+
+
+def _clients(settings: Settings) -> AwsClients:
+    return AwsClients.from_settings(settings.aws)
+
+
+def _events(settings: Settings, clients: AwsClients) -> AwsJobEvents:
+    url = settings.aws.job_events_queue_url
+    queue = SqsQueue.open(clients.sqs, url, "job-events") if url else None
+    return AwsJobEvents(queue)
+
+
+class PlatformContainer(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+
+    clients = providers.Singleton(_clients, settings)
+    jobs = providers.Singleton(
+        lambda c, s: DynamoJobStore(c.dynamodb, s.aws.jobs_table), clients, settings
+    )
+    completions = providers.Singleton(
+        lambda c, s: DynamoSegmentCompletionStore(c.dynamodb, s.aws.segment_completions_table),
+        clients,
+        settings,
+    )
+    reassembly_lock = providers.Singleton(
+        lambda c, s: DynamoReassemblyLock(c.dynamodb, s.aws.reassembly_table), clients, settings
+    )
+    invocations = providers.Singleton(
+        lambda c, s: DynamoInvocationStore(c.dynamodb, s.aws.invocations_table), clients, settings
+    )
+    push_subscriptions = providers.Singleton(
+        lambda c, s: DynamoPushSubscriptionStore(c.dynamodb, s.aws.push_subscriptions_table),
+        clients,
+        settings,
+    )
+    storage = providers.Singleton(
+        lambda c, s: S3ObjectStorage.from_settings(c.s3, s.aws), clients, settings
+    )
+    queues = providers.Singleton(
+        lambda c, s: SqsQueues.from_settings(c.sqs, s.aws), clients, settings
+    )
+    events = providers.Singleton(_events, settings, clients)
+    decoder = providers.Singleton(lambda s: AwsMessageDecoder.from_settings(s.aws), settings)
