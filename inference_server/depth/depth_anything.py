@@ -16,6 +16,7 @@ from inference_server.depth.base import FrameBatch
 _MEAN = (0.485, 0.456, 0.406)
 _STD = (0.229, 0.224, 0.225)
 PATCH = 14
+INPUT_SIZE = 518  # short side fed to the network, as Depth Anything V2 was trained
 
 
 def network_size(height: int, width: int, short_side: int) -> tuple[int, int]:
@@ -30,12 +31,12 @@ class DepthAnythingDepth:
     absolute = False
 
     def __init__(
-        self, model: torch.nn.Module, device: torch.device, name: str, input_size: int = 518
+        self, model: torch.nn.Module, device: torch.device, name: str, input_size: int | None = None
     ) -> None:
         self.name = name
         self._model = model
         self._device = device
-        self._input_size = input_size
+        self._input_size = input_size or INPUT_SIZE
         self._dtype = torch.float16 if device.type == "cuda" else torch.float32
         self._mean = torch.tensor(_MEAN, device=device, dtype=self._dtype).view(1, 3, 1, 1)
         self._std = torch.tensor(_STD, device=device, dtype=self._dtype).view(1, 3, 1, 1)
