@@ -50,7 +50,9 @@ class MemoryQueue:
         self._changed = threading.Condition()
 
     def send(self, body: str, delay_s: int = 0) -> str:
-        message_id = str(uuid.uuid4())
+        return self._accept(str(uuid.uuid4()), body, delay_s)
+
+    def _accept(self, message_id: str, body: str, delay_s: int = 0) -> str:
         visible_at = self._clock.now() + timedelta(seconds=delay_s)
         with self._changed:
             self._messages[message_id] = _Stored(message_id, body, visible_at)
@@ -84,7 +86,7 @@ class MemoryQueue:
                 continue
             if self._dlq is not None and stored.receive_count >= self.max_receives:
                 self._drop(stored)
-                self._dlq.send(stored.body)
+                self._dlq._accept(stored.message_id, stored.body)  # SQS keeps the id
                 continue
             if stored.receipt is not None:
                 self._receipts.pop(stored.receipt, None)
