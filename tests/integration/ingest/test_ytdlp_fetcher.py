@@ -1,0 +1,102 @@
+"""YtDlpFetcher against a real HTTP server on loopback, serving a generated clip."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import av
+import pytest
+
+from stereospot.adapters.ingest.ytdlp import YtDlpFetcher, reason_for
+from stereospot.domain.errors import FetchError
+from tests.media_clips import make_clip
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("site")
+    make_clip(root / "clip.mp4", seconds=1.0, width=64, height=48, fps=12)
+    (root / "page.html").write_text("<html><body><p>No video here.</p></body></html>")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def fetcher() -> YtDlpFetcher:
+    return YtDlpFetcher(socket_timeout_s=5)
+
+
+def test_downloads_a_direct_link(fetcher: YtDlpFetcher, site: str, tmp_path: Path) -> None:
+    fetched = fetcher.fetch(f"{site}/clip.mp4", tmp_path, max_bytes=10_000_000)
+    assert fetched.path.parent == tmp_path and fetched.path.suffix == ".mp4"
+    assert fetched.title == "clip"
+    with av.open(str(fetched.path)) as container:
+        assert container.streams.video[0].codec_context.width == 64
+    served = Path(fetched.path).stat().st_size
+    assert served > 1000
+
+
+def test_404_is_readable(fetcher: YtDlpFetcher, site: str, tmp_path: Path) -> None:
+    with pytest.raises(FetchError, match="404 Not Found"):
+        fetcher.fetch(f"{site}/missing.mp4", tmp_path, max_bytes=10_000_000)
+
+
+def test_a_page_without_video(fetcher: YtDlpFetcher, site: str, tmp_path: Path) -> None:
+    with pytest.raises(FetchError, match="no video at that link"):
+        fetcher.fetch(f"{site}/page.html", tmp_path, max_bytes=10_000_000)
+
+
+def test_too_big(fetcher: YtDlpFetcher, site: str, tmp_path: Path) -> None:
+    with pytest.raises(FetchError, match="larger than the 2000 bytes limit"):
+        fetcher.fetch(f"{site}/clip.mp4", tmp_path, max_bytes=2000)
+    assert [p for p in tmp_path.iterdir() if p.suffix == ".mp4"] == []
+
+
+def test_unreachable_host(fetcher: YtDlpFetcher, tmp_path: Path) -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(FetchError, match="could not be reached"):
+        fetcher.fetch(f"http://127.0.0.1:{port}/clip.mp4", tmp_path, max_bytes=10_000_000)
+
+
+def test_only_http_links(fetcher: YtDlpFetcher, tmp_path: Path) -> None:
+    with pytest.raises(FetchError, match="http"):
+        fetcher.fetch("file:///etc/passwd", tmp_path, max_bytes=1000)
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("ERROR: [generic] Unable to download webpage: HTTP Error 403: Forbidden", "refused"),
+        ("ERROR: Unable to download: HTTP Error 500: Internal", "HTTP 500"),
+        ("ERROR: <urlopen error [Errno -2] Name or service not known>", "could not be reached"),
+        ("ERROR: [youtube] abc: Private video. Sign in if you've been granted access", "private"),
+        ("ERROR: something odd happened", "something odd happened"),
+    ],
+)
+def test_reasons(message: str, expected: str) -> None:
+    assert expected in reason_for(message, 1000)
+
+
+def test_direct_link_without_ffmpeg(site: str, tmp_path: Path) -> None:
+    """CI machines have no ffmpeg binary: a single-file format is picked, nothing merged."""
+    fetched = YtDlpFetcher(socket_timeout_s=5, ffmpeg="").fetch(
+        f"{site}/clip.mp4", tmp_path, max_bytes=10_000_000
+    )
+    with av.open(str(fetched.path)) as container:
+        assert container.streams.video and container.streams.audio
