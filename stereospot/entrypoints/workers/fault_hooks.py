@@ -1,7 +1,8 @@
 """Test hooks: make a worker stall at a chosen step, so a test can kill it right there.
 
-Off unless STEREOSPOT_TEST_STALL is set, e.g. `convert:30` (before converting a segment)
-or `concat:30` (in the middle of a reassembly, before joining the segments), several
+Off unless STEREOSPOT_TEST_STALL is set, e.g. `convert:30` (in the middle of converting a
+segment, at its first progress report) or `concat:30` (in the middle of a reassembly: the
+segments are downloaded, not yet joined), several
 separated by commas. On entering a stall the worker writes a marker file into
 STEREOSPOT_TEST_MARKER_DIR (named `{step}-{pid}`), so the test knows the moment has come.
 """
@@ -56,8 +57,19 @@ class _StallingInference:
     def convert(
         self, request: ConversionRequest, on_progress: ProgressCallback | None = None
     ) -> ConversionResult:
-        _stall("convert", self._seconds)
-        return self._inner.convert(request, on_progress)
+        stalled = False
+
+        def progress(done: int, total: int) -> None:
+            # Stall at the first progress report: frames are being converted, and the
+            # output is not in storage yet.
+            nonlocal stalled
+            if not stalled:
+                stalled = True
+                _stall("convert", self._seconds)
+            if on_progress is not None:
+                on_progress(done, total)
+
+        return self._inner.convert(request, progress)
 
 
 class _StallingToolkit:

@@ -1,8 +1,9 @@
 """The generic worker loop: receive -> decode -> handle through the use case -> delete.
 
 Semantics (the same on every platform):
-- Several queues are polled round-robin: a quick look at each, then a short long-poll on
-  the next one when all were empty, so no queue waits behind another's long poll.
+- Several queues are polled round-robin: a quick look at each, then, when all were empty,
+  a long poll on the next one for idle_wait_s / (number of queues), so a message on any
+  queue waits at most about idle_wait_s while the worker is idle.
 - A handler that raises leaves the message to reappear. It is made visible again after a
   short backoff (doubling per receive, capped by the queue's visibility timeout) rather
   than after the whole timeout, so a passing fault costs seconds, not an hour.
@@ -67,7 +68,7 @@ class MessageHandler(Protocol):
 
 @dataclass(frozen=True)
 class LoopOptions:
-    idle_wait_s: float = 2.0  # long-poll wait when every queue was empty
+    idle_wait_s: float = 1.0  # the longest a new message waits while the worker is idle
     grace_s: float = 25.0  # after a stop request, how long the current message may run
     retry_base_s: int = 2  # first retry delay after a failure; doubles per receive
     parent_pid: int | None = None  # stop when this process is no longer our parent
@@ -146,7 +147,8 @@ class Worker:
                     return binding, got[0]
         binding = self._bindings[self._next]
         self._next = (self._next + 1) % count
-        got = binding.queue.receive(1, self._options.idle_wait_s, binding.visibility_s)
+        wait_s = self._options.idle_wait_s / count
+        got = binding.queue.receive(1, wait_s, binding.visibility_s)
         return (binding, got[0]) if got else None
 
     def _orphaned(self) -> bool:

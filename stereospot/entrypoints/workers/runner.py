@@ -64,7 +64,7 @@ def build_worker(
     )
 
 
-def loop_options(grace_s: float = 25.0, idle_wait_s: float = 2.0) -> LoopOptions:
+def loop_options(grace_s: float = 25.0, idle_wait_s: float = 1.0) -> LoopOptions:
     parent = os.environ.get(SUPERVISOR_PID_ENV)
     return LoopOptions(
         idle_wait_s=idle_wait_s,
