@@ -109,7 +109,9 @@ def parse_key(key: str) -> ParsedKey:
         _check_index(index, total)
         return SegmentKey(UUID(m["job"]), index, total, StereoFormat(m["format"]))
     if m := _OUTPUT_SEGMENT_RE.fullmatch(key):
-        return OutputSegmentKey(UUID(m["job"]), int(m["index"]))
+        index = int(m["index"])
+        _check_index(index)  # what output_segment_key refuses to build never parses
+        return OutputSegmentKey(UUID(m["job"]), index)
     if m := _FINAL_RE.fullmatch(key):
         return FinalKey(UUID(m["job"]))
     if m := _DONE_RE.fullmatch(key):

@@ -88,6 +88,7 @@ def test_dot_dot_never_parses(job_id: UUID, template: str, where: int) -> None:
         "segments/{J}/00000_00001_left-eye.mp4",
         "segments/{J}/0_1_half-sbs.mp4",
         "jobs/{J}/segments/1.mp4",
+        "jobs/{J}/segments/99999.mp4",  # beyond MAX_SEGMENTS: the builder refuses it too
         "jobs/{J}/final.mp4\x00",
         "jobs/{J}\\final.mp4",
         "jobs/{J}/.reassembly-done.mp4",
