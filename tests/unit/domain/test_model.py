@@ -92,7 +92,7 @@ def test_removable_and_download_name() -> None:
 )
 def test_conversion_settings_are_validated(bad: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
-        ConversionSettings(**bad)  # type: ignore[arg-type]
+        ConversionSettings(**bad)
 
 
 def test_every_format_has_a_label_and_a_suffix() -> None:

@@ -16,7 +16,7 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _job(status: JobStatus, total: int | None = None, **changes: object) -> Job:
-    return Job(id=uuid4(), status=status, created_at=T0, total_segments=total, **changes)  # type: ignore[arg-type]
+    return Job(id=uuid4(), status=status, created_at=T0, total_segments=total, **changes)
 
 
 @given(st.integers(1, 12), st.lists(st.integers(-3, 15), max_size=40))

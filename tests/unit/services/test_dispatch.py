@@ -12,6 +12,7 @@ from stereospot.domain.formats import StereoFormat
 from stereospot.domain.messages import (
     DeletionRequested,
     IngestRequested,
+    Message,
     ObjectCreated,
     ReassemblyRequested,
     SegmentReady,
@@ -39,7 +40,7 @@ JOB = uuid4()
         (IngestRequested(job_id=JOB, source=UrlSource(url="https://a.example/v.mp4")), JOB),
     ],
 )
-def test_job_id_of(message: dispatch.Message, expected: object) -> None:
+def test_job_id_of(message: Message, expected: object) -> None:
     assert dispatch.job_id_of(message) == expected
 
 
