@@ -36,6 +36,14 @@ def handle_message(
         case ObjectCreated(key=key):
             _handle_object(deps, queue, key, on_progress)
         case SegmentReady():
+            parsed = _parsed_or_none(message.key)
+            if not (
+                isinstance(parsed, keys.SegmentKey)
+                and (parsed.job_id, parsed.index, parsed.total)
+                == (message.job_id, message.segment_index, message.total_segments)
+            ):
+                log.warning("ignoring a segment message whose key does not match it")
+                return
             pipeline.handle_segment_ready(
                 deps,
                 message.job_id,
@@ -75,6 +83,13 @@ def _handle_object(
             )
         case _:
             log.warning("ignoring %r on the %s queue", key, queue.value)
+
+
+def _parsed_or_none(key: str) -> keys.ParsedKey | None:
+    try:
+        return keys.parse_key(key)
+    except InvalidKey:
+        return None
 
 
 def job_id_of(message: Message) -> UUID | None:

@@ -98,3 +98,14 @@ def test_dead_letter_without_a_job_is_only_logged(tmp_path: Path) -> None:
     dispatch.handle_dead_letter(world.deps, message, "boom")
     dispatch.handle_dead_letter(world.deps, ReassemblyRequested(job_id=uuid4()), "boom")
     assert world.events.all() == []
+
+
+def test_segment_message_with_a_key_of_another_segment_is_ignored(tmp_path: Path) -> None:
+    world = make_world(tmp_path)
+    job_id = new_job(world)
+    other_job = keys.segment_key(uuid4(), 0, 2, StereoFormat.HALF_SBS)
+    other_index = keys.segment_key(job_id, 1, 2, StereoFormat.HALF_SBS)
+    for key in (other_job, "input/../secret.mp4", other_index):
+        message = SegmentReady(job_id=job_id, segment_index=0, total_segments=2, key=key)
+        dispatch.handle_message(world.deps, QueueName.VIDEO_WORKER, message, "m")
+    assert world.inference.requests == []
