@@ -28,6 +28,8 @@ import pytest
 # moto[server] = moto plus flask; the adapters need boto3.
 MOTO_AVAILABLE = all(importlib.util.find_spec(m) is not None for m in ("moto", "flask", "boto3"))
 REGION = "us-east-1"
+# S3's smallest part size: a test file of a few MB goes up in several parts.
+TEST_MULTIPART_THRESHOLD = 5 * 1024 * 1024
 _START_TIMEOUT_S = 60
 _lock = threading.Lock()
 _server: tuple[subprocess.Popen[bytes], str] | None = None

@@ -28,10 +28,13 @@ from stereospot.domain.ports import (
     ReassemblyLock,
     SegmentCompletionStore,
 )
-from tests.aws_server import MOTO_AVAILABLE, REGION, fresh_prefix, moto_endpoint
-
-# Small enough that the contract's 3 MB file goes up in parts.
-CONTRACT_MULTIPART_THRESHOLD = 5 * 1024 * 1024
+from tests.aws_server import (
+    MOTO_AVAILABLE,
+    REGION,
+    TEST_MULTIPART_THRESHOLD,
+    fresh_prefix,
+    moto_endpoint,
+)
 
 
 class AwsPlatform:
@@ -89,7 +92,7 @@ class AwsPlatform:
         for bucket in buckets.values():
             create_bucket(self.clients.s3, bucket, REGION)
         return S3ObjectStorage(
-            self.clients.s3, buckets, multipart_threshold_bytes=CONTRACT_MULTIPART_THRESHOLD
+            self.clients.s3, buckets, multipart_threshold_bytes=TEST_MULTIPART_THRESHOLD
         )
 
     def queue(self, *, visibility_timeout_s: int, max_receives: int) -> Queue:

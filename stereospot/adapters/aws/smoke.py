@@ -146,14 +146,24 @@ class SmokeTest:
         )
 
     def _take_back(self, queue: Queue, message_id: str) -> bool:
+        """Receive until our probe comes; others stay hidden meanwhile (so each is received
+        at most once) and are put back at the end."""
+        others: list[str] = []
+        found = False
         deadline = time.monotonic() + self._queue_wait_s
-        while (remaining := deadline - time.monotonic()) > 0:
-            for message in queue.receive(10, wait_s=min(remaining, 5.0), visibility_timeout_s=30):
-                if message.message_id == message_id:
-                    queue.delete(message.receipt)
-                    return True
-                queue.extend_visibility(message.receipt, 0)  # not ours: put it back
-        return False
+        try:
+            while not found and (remaining := deadline - time.monotonic()) > 0:
+                wait = min(remaining, 5.0)
+                for message in queue.receive(10, wait_s=wait, visibility_timeout_s=60):
+                    if message.message_id == message_id:
+                        queue.delete(message.receipt)
+                        found = True
+                    else:
+                        others.append(message.receipt)
+        finally:
+            for receipt in others:
+                queue.extend_visibility(receipt, 0)
+        return found
 
     @staticmethod
     def _dlq_name(queue: Queue) -> str:
