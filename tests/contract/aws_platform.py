@@ -7,6 +7,9 @@ asks for (a table, two buckets, a queue and its DLQ). Time is real: the stores t
 JobEvents is not offered: on AWS, publish() is a no-op because DynamoDB streams carry the
 changes (which moto does not emulate); tests/integration/aws/test_aws_job_events.py
 checks the normaliser and read_after over the Pipes-fed queue instead.
+
+The adapters are imported inside the methods: this module is imported by the registry
+even where boto3 and moto are not installed (FACTORY is then None).
 """
 
 from __future__ import annotations

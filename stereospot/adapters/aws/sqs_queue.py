@@ -160,6 +160,10 @@ class SqsQueue:
         ).get("Attributes", {})
         return sum(int(count) for count in attributes.values())
 
+    @property
+    def has_dead_letter_queue(self) -> bool:
+        return self._dlq is not None
+
     def dead_letters(self) -> SqsQueue:
         if self._dlq is None:
             raise LookupError(f"queue {self.name} has no dead-letter queue")
@@ -186,7 +190,14 @@ class SqsQueues:
                 if not url:
                     variable = f"STEREOSPOT_AWS__{name.value.replace('-', '_').upper()}_QUEUE_URL"
                     raise QueueNotConfigured(f"queue {name.value} is not configured ({variable})")
-                self._open[name] = SqsQueue.open(self._sqs, url, name.value)
+                queue = SqsQueue.open(self._sqs, url, name.value)
+                if not queue.has_dead_letter_queue:
+                    log.warning(
+                        "queue %s has no redrive policy: a message that keeps failing will "
+                        "never reach a dead-letter queue",
+                        name.value,
+                    )
+                self._open[name] = queue
             return self._open[name]
 
 
