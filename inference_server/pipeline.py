@@ -80,15 +80,13 @@ class StereoProcessor:
         estimator.reset()
 
     def nearness(self, planes: Planes) -> torch.Tensor:
-        """(B,H,W) nearness in [0,1], 1 = nearest, at frame resolution."""
+        """(B,h,w) nearness in [0,1], 1 = nearest, at the estimator's resolution."""
         cuts = self._cuts.detect(thumbnails(planes.y))
         raw = self._estimator.estimate(FrameBatch(planes, self._colour, cuts))
         if not self._estimator.absolute:
             raw = self._normaliser.normalise(raw, cuts)
-        if raw.shape[-2:] != planes.y.shape[-2:]:
-            raw = nnf.interpolate(
-                raw.unsqueeze(1), size=planes.y.shape[-2:], mode="bilinear", align_corners=False
-            ).squeeze(1)
+        if raw.shape[-1] > planes.y.shape[-1]:
+            raw = resize(raw, planes.y.shape[-2:])
         return raw.clamp(0.0, 1.0)
 
     def warm_up(self, planes: Planes) -> None:
@@ -99,30 +97,56 @@ class StereoProcessor:
     def process(self, planes: Planes) -> Planes:
         nearness = self.nearness(planes)
         if self._format is StereoFormat.DEPTH:
-            return depth_planes(nearness, self._colour)
+            return depth_planes(resize(nearness, planes.y.shape[-2:]), self._colour)
         if not self._estimator.absolute:
-            nearness = dilate_nearness(nearness, EDGE_DILATION_PX)
+            radius = round(EDGE_DILATION_PX * nearness.shape[-1] / planes.y.shape[-1])
+            nearness = dilate_nearness(nearness, max(1, radius))
         left, right = render_eyes(planes, nearness, self._settings)
         return pack(self._format, left, right, self._colour)
+
+
+def resize(x: torch.Tensor, size: tuple[int, ...] | torch.Size) -> torch.Tensor:
+    """(B,h,w) -> (B,*size), bilinear; a no-op when the size already matches."""
+    if tuple(x.shape[-2:]) == tuple(size):
+        return x
+    return nnf.interpolate(
+        x.unsqueeze(1), size=tuple(size), mode="bilinear", align_corners=False
+    ).squeeze(1)
+
+
+def warp_columns(
+    nearness: torch.Tensor, size: tuple[int, int], gain: float, convergence: float
+) -> torch.Tensor:
+    """Source columns for a (H,W) view, computed at the depth map's resolution.
+
+    The z-buffer warp runs where the depth lives (the builtin map is ~192 px wide), and
+    only the resulting displacement is upsampled: full-resolution cost stays one resize
+    plus the sampling itself.
+    """
+    height, width = size
+    scale = nearness.shape[-1] / width
+    low = source_columns(nearness, gain * scale, convergence)
+    grid = torch.arange(nearness.shape[-1], device=low.device, dtype=low.dtype)
+    displacement = resize((low - grid) / scale, (height, width))
+    columns = torch.arange(width, device=low.device, dtype=low.dtype)
+    return (columns + displacement).clamp_(0, width - 1)
 
 
 def render_eyes(
     planes: Planes, nearness: torch.Tensor, settings: ConversionSettings
 ) -> tuple[Planes, Planes]:
-    width = planes.y.shape[-1]
+    height, width = planes.y.shape[-2:]
     gains = eye_gains(width, settings.divergence, settings.synthetic_view.value)
-    chroma_nearness: torch.Tensor | None = None
     eyes = []
     for gain in gains:
         if gain == 0:
             eyes.append(planes)
             continue
-        columns = source_columns(nearness, gain, settings.convergence)
+        columns = warp_columns(nearness, (height, width), gain, settings.convergence)
         y = sample_columns(planes.y.unsqueeze(1), columns, cubic=True).squeeze(1)
-        if chroma_nearness is None:
-            chroma_nearness = nnf.avg_pool2d(nearness.unsqueeze(1), 2).squeeze(1)
-        chroma_columns = source_columns(chroma_nearness, gain / 2, settings.convergence)
-        uv = sample_columns(torch.stack([planes.u, planes.v], 1), chroma_columns)
+        # Chroma: the same displacement at half size (a 2x2 mean keeps the column centres).
+        chroma_columns = (nnf.avg_pool2d(columns.unsqueeze(1), 2).squeeze(1) - 0.5) / 2
+        uv = sample_columns(torch.stack([planes.u, planes.v], 1), chroma_columns.clamp_(min=0))
         eyes.append(Planes(y, uv[:, 0], uv[:, 1]))
     return eyes[0], eyes[1]
 

@@ -20,9 +20,10 @@ WORK_WIDTH = 192
 
 
 def _box(x: torch.Tensor, radius: int) -> torch.Tensor:
+    """Box mean of side 2r+1, separable (two 1-D pools: cost linear in the radius)."""
     k = 2 * radius + 1
     padded = nnf.pad(x, (radius, radius, radius, radius), mode="replicate")
-    return nnf.avg_pool2d(padded, k, stride=1)
+    return nnf.avg_pool2d(nnf.avg_pool2d(padded, (1, k), stride=1), (k, 1), stride=1)
 
 
 def guided_filter(guide: torch.Tensor, src: torch.Tensor, radius: int, eps: float) -> torch.Tensor:

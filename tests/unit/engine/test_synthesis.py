@@ -22,14 +22,14 @@ def test_constant_depth_is_a_pure_shift() -> None:
     nearness = torch.full((1, 4, 32), 1.0)
     out = synthesize_view(image, nearness, gain=3.0, convergence=0.0)
     # Content moves 3 px to the right: column x shows source column x-3.
-    assert torch.allclose(out[0, 0, 0, 5:], image[0, 0, 0, 2:29])
+    assert torch.allclose(out[0, 0, 0, 5:], image[0, 0, 0, 2:29], atol=1e-3)
 
 
 def test_screen_plane_does_not_move() -> None:
     image = ramp_image()
     nearness = torch.full((1, 4, 32), 0.5)
     out = synthesize_view(image, nearness, gain=7.0, convergence=0.5)
-    assert torch.equal(out, image)
+    assert torch.allclose(out, image, atol=1e-3)
 
 
 def test_nearer_pixels_win_and_holes_take_the_background() -> None:
@@ -42,11 +42,11 @@ def test_nearer_pixels_win_and_holes_take_the_background() -> None:
     nearness[..., 10:20] = 1.0
     out = synthesize_view(image, nearness, gain=4.0, convergence=0.0)[0, 0, 0]
     # The object moved right by 4 and covers the background there.
-    assert torch.all(out[14:24] == 100.0)
+    assert torch.allclose(out[14:24], torch.tensor(100.0), atol=1e-3)
     # The disocclusion it left (columns 10..13) is filled from the left background, not
     # with foreground colour.
-    assert torch.all(out[10:14] == 10.0)
-    assert torch.all(out[24:] == 30.0)
+    assert torch.allclose(out[10:14], torch.tensor(10.0), atol=1e-3)
+    assert torch.allclose(out[24:], torch.tensor(30.0), atol=1e-3)
 
 
 def test_cracks_inside_a_stretched_surface_are_interpolated_not_filled_flat() -> None:
