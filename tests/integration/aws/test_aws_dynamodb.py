@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import random
 from datetime import UTC, datetime, timedelta, timezone
 from uuid import uuid4
 
@@ -16,6 +17,7 @@ from stereospot.adapters.aws.dynamodb_items import BATCH_WRITE_MAX, epoch
 from stereospot.adapters.aws.dynamodb_job_items import (
     PLAN_COMPRESS_ABOVE,
     ItemTooLarge,
+    item_size,
     job_from_item,
     job_to_item,
 )
@@ -135,6 +137,40 @@ def test_completed_jobs_page_through_the_gsi_with_an_opaque_cursor(jobs: DynamoJ
         cursor = page.next_cursor
     newest_first = [job.id for job in reversed(completed)]
     assert pages == [newest_first[:10], newest_first[10:20], newest_first[20:]]
+
+
+def test_a_listing_crosses_dynamodbs_1_mb_result_pages(
+    jobs: DynamoJobStore, clients: AwsClients
+) -> None:
+    noise = random.Random(7)  # digits that do not compress: about 40 KB per item
+    heavy_plan = tuple(
+        SegmentPlanEntry(
+            index=i, start_s=noise.random() * 1e4, duration_s=noise.random(), frame_count=i
+        )
+        for i in range(2000)
+    )
+    completed = [
+        Job(
+            id=uuid4(),
+            status=JobStatus.COMPLETED,
+            created_at=T0,
+            completed_at=T0 + timedelta(seconds=i),
+            segment_plan=heavy_plan,
+            total_segments=len(heavy_plan),
+        )
+        for i in range(30)
+    ]
+    assert sum(item_size(job_to_item(job)) for job in completed) > 1_000_000
+    for job in completed:
+        jobs.create(job)
+    queries: list[object] = []
+    clients.dynamodb.meta.events.register(
+        "after-call.dynamodb.Query", lambda **kwargs: queries.append(kwargs)
+    )
+    page = jobs.list_completed(limit=30)
+    assert [job.id for job in page.jobs] == [job.id for job in reversed(completed)]
+    assert page.next_cursor is None
+    assert len(queries) >= 2  # DynamoDB stopped at 1 MB; the store asked for the rest
 
 
 @pytest.mark.parametrize("cursor", ["", "%%%", base64.urlsafe_b64encode(b'{"a": 1}').decode()])
