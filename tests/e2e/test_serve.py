@@ -156,6 +156,19 @@ def test_serve_converts_an_upload_restarts_a_dead_worker_and_stops_on_ctrl_c(
     assert not alive(media_pid) and not alive(restarted[1])
 
 
+def test_workers_stop_by_themselves_when_serve_is_killed(served: Served) -> None:
+    pids = served.worker_pids("media-worker-1") + served.worker_pids("video-worker-1")
+    assert len(pids) == 2 and all(alive(pid) for pid in pids)
+
+    served.process.kill()  # no chance to stop its children
+    served.process.wait(10)
+
+    deadline = time.monotonic() + 20
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(alive(pid) for pid in pids), "orphaned workers kept running"
+
+
 def test_serve_says_so_when_the_port_is_taken(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

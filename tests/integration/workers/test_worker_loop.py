@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -236,6 +237,35 @@ def test_a_message_that_outlives_the_grace_period_is_released(queues: Queues) ->
     assert time.monotonic() - started < 5
     assert [parse_message(d.body) for d in again] == [message]
     assert again[0].receive_count == 2
+
+
+def test_a_second_stop_request_releases_the_message_at_once(queues: Queues) -> None:
+    queue = queues[QueueName.VIDEO_WORKER]
+    queue.send(segment().to_body())
+    abandoned = threading.Event()
+    worker: Worker
+
+    def stopped_twice(_message: Message) -> None:
+        worker.stop.request()
+        worker.stop.request()  # e.g. Ctrl-C pressed again
+        abandoned.wait(10)
+
+    worker = make_worker(
+        queues, ScriptedHandler(stopped_twice), grace_s=60, on_abandon=abandoned.set
+    )
+    started = time.monotonic()
+    worker.poll_once()
+
+    assert abandoned.is_set()
+    assert time.monotonic() - started < 5  # not the 60 s grace period
+
+
+def test_a_worker_whose_parent_is_gone_stops(queues: Queues) -> None:
+    options = LoopOptions(idle_wait_s=0.1, parent_pid=os.getppid() + 1_000_000)
+    worker = Worker(queues, (QueueName.CHUNKING,), VISIBILITY, decode, ScriptedHandler(), options)
+    finished = threading.Event()
+    threading.Thread(target=lambda: (worker.run(), finished.set()), daemon=True).start()
+    assert finished.wait(5)
 
 
 def test_failure_reason_is_one_short_line() -> None:
