@@ -59,9 +59,11 @@ async def _stream(
     event_name: str,
     compare: Callable[[Any], object],
     is_final: Callable[[Any], bool],
+    timing: tuple[float, float],
 ) -> AsyncIterator[str]:
-    poll_s: float = current_app.config["SSE_POLL_SECONDS"]
-    heartbeat_s: float = current_app.config["SSE_HEARTBEAT_SECONDS"]
+    """The event stream. It runs after the handler returned (outside the app context), so
+    everything it needs is passed in."""
+    poll_s, heartbeat_s = timing
     yield f"retry: {RETRY_MS}\n\n"
     last: object = object()
     last_sent = time.monotonic()
@@ -84,6 +86,11 @@ async def _stream(
         await asyncio.sleep(poll_s)
 
 
+def _timing() -> tuple[float, float]:
+    config = current_app.config
+    return float(config["SSE_POLL_SECONDS"]), float(config["SSE_HEARTBEAT_SECONDS"])
+
+
 def _event_response(body: AsyncIterator[str]) -> Response:
     response = Response(
         body,
@@ -104,7 +111,7 @@ async def job_events(job_id: str) -> Response:
         return snapshot["status"] in ("completed", "failed", "deleted")
 
     return _event_response(
-        _stream(lambda: job_snapshot(deps, identifier), "progress", _comparable, final)
+        _stream(lambda: job_snapshot(deps, identifier), "progress", _comparable, final, _timing())
     )
 
 
@@ -119,5 +126,5 @@ async def dashboard_events() -> Response:
         }
 
     return _event_response(
-        _stream(lambda: live_summary(deps), "jobs", compare, lambda _summary: False)
+        _stream(lambda: live_summary(deps), "jobs", compare, lambda _s: False, _timing())
     )

@@ -10,19 +10,25 @@ from __future__ import annotations
 
 import mimetypes
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from quart import Blueprint, Response, abort, request, send_file
+from quart import Blueprint, Response, abort, request
+from quart.wrappers.response import FileBody
+from werkzeug.datastructures import ContentRange
+from werkzeug.http import parse_range_header
 
 from stereospot.adapters.local.storage import ObjectTooLarge
 from stereospot.domain.errors import InvalidKey
 from stereospot.domain.keys import parse_key
+from stereospot.entrypoints.web.errors import error_response
 from stereospot.entrypoints.web.runtime import LocalFiles, UrlVerifier, call, state
 
 blueprint = Blueprint("files", __name__)
 
 WRITE_CHUNK_BYTES = 1024 * 1024
+READ_CHUNK_BYTES = 256 * 1024
 TOO_LARGE = "The file is larger than this link allows."
 
 
@@ -49,9 +55,45 @@ def _job_is_visible(key: str) -> bool:
     return job is not None and job.visible
 
 
-def _existing_file(files: LocalFiles, key: str) -> Path | None:
+@dataclass(frozen=True)
+class StoredFile:
+    path: Path
+    size: int
+    modified: float
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.size:x}-{int(self.modified * 1000):x}"'
+
+
+def _stored_file(files: LocalFiles, key: str) -> StoredFile | None:
     path = files.path_for(key)
-    return path if path.is_file() else None
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return StoredFile(path, stat.st_size, stat.st_mtime) if path.is_file() else None
+
+
+class RangeNotSatisfiable(Exception):
+    pass
+
+
+def requested_range(
+    header: str | None, if_range: str | None, stored: StoredFile
+) -> tuple[int, int] | None:
+    """(start, stop) of a single bytes range; None to send the whole file (no range, a
+    malformed or multi-part one, or a stale If-Range). RangeNotSatisfiable when the range
+    lies past the end. (Quart's own handling mishandles suffix ranges like bytes=-500.)"""
+    if not header or (if_range is not None and if_range != stored.etag):
+        return None
+    parsed = parse_range_header(header)
+    if parsed is None or parsed.units != "bytes" or len(parsed.ranges) != 1:
+        return None
+    bounds = parsed.range_for_length(stored.size)
+    if bounds is None:
+        raise RangeNotSatisfiable
+    return bounds
 
 
 @blueprint.route("/files/<path:key>", methods=["GET"])
@@ -60,20 +102,37 @@ async def get_file(key: str) -> Response:
     _signer, files = _local()
     if not await call(_job_is_visible, key):
         abort(404)
-    path = await call(_existing_file, files, key)
-    if path is None:
+    stored = await call(_stored_file, files, key)
+    if stored is None:
         abort(404)
-    mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    response = await send_file(
-        path,
-        mimetype=mimetype,
-        as_attachment=grant.filename is not None,
-        attachment_filename=grant.filename,
-        conditional=True,
-    )
-    response.cache_control.public = False
-    response.cache_control.private = True
+    if request.headers.get("If-None-Match") == stored.etag:
+        return Response("", status=304, headers={"ETag": stored.etag})
+    try:
+        bounds = requested_range(
+            request.headers.get("Range"), request.headers.get("If-Range"), stored
+        )
+    except RangeNotSatisfiable:
+        return await error_response(
+            416,
+            "The requested range is outside the file.",
+            {"Content-Range": f"bytes */{stored.size}"},
+        )
+    body = await call(FileBody, stored.path, buffer_size=READ_CHUNK_BYTES)
+    mimetype = mimetypes.guess_type(stored.path.name)[0] or "application/octet-stream"
+    response = Response(body, status=200, mimetype=mimetype)
+    if bounds is not None:
+        start, stop = bounds
+        await body.make_conditional(start, stop)
+        response.status_code = 206
+        response.content_range = ContentRange("bytes", start, stop, stored.size)
+        response.content_length = stop - start
+    else:
+        response.content_length = stored.size
     response.headers["Accept-Ranges"] = "bytes"
+    response.headers["ETag"] = stored.etag
+    response.cache_control.private = True
+    if grant.filename is not None:
+        response.headers.set("Content-Disposition", "attachment", filename=grant.filename)
     return response
 
 
