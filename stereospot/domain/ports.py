@@ -177,7 +177,9 @@ class Queue(Protocol):
       timeout (the queue's default when None) and reappears if not deleted. Each delivery
       increments receive_count. A message whose receive_count would exceed max_receives is
       moved to the dead-letter queue instead of being delivered.
-    - delete(receipt): done with it. A stale receipt (message redelivered since) is ignored.
+    - delete(receipt): done with it. A stale receipt (message redelivered since) never
+      raises; memory and local then delete nothing, SQS may still delete the message
+      (documented), so handlers must stay idempotent rather than rely on either.
     - extend_visibility(receipt, timeout_s): keep a long job invisible.
     - approximate_count(): visible + in-flight messages.
     - dead_letters(): the dead-letter queue (itself a Queue, without a further DLQ).
