@@ -180,22 +180,28 @@ class Worker:
             self._options.grace_s,
             self._on_abandon,
         )
+        failure: tuple[Message, Exception] | None = None
         with heartbeat:
             for message in messages:
-                job_id, segment_index = describe(message)
-                with job_context(job_id, segment_index):
-                    if not self._handle_one(binding, delivery, message, segment_index):
-                        return
-        queue.delete(delivery.receipt)
+                with job_context(*describe(message)):
+                    error = self._handle_one(binding, delivery, message)
+                if error is not None:
+                    failure = (message, error)
+                    break
+        # The heartbeat has stopped: it can no longer undo the retry delay set here.
+        if failure is None:
+            queue.delete(delivery.receipt)
+            return
+        message, error = failure
+        with job_context(*describe(message)):
+            self._on_failure(binding, delivery, message, error)
 
     def _handle_one(
-        self,
-        binding: _Binding,
-        delivery: ReceivedMessage,
-        message: Message,
-        segment_index: int | None,
-    ) -> bool:
+        self, binding: _Binding, delivery: ReceivedMessage, message: Message
+    ) -> Exception | None:
+        """Handle one message; the exception it raised, or None on success."""
         started = time.monotonic()
+        segment_index = describe(message)[1]
         try:
             self._handler.handle(
                 binding.name,
@@ -204,15 +210,14 @@ class Worker:
                 _progress_logger() if segment_index is not None else None,
             )
         except Exception as exc:
-            self._on_failure(binding, delivery, message, exc)
-            return False
+            return exc
         logger.info(
             "%s: handled %s in %.2f s",
             binding.name.value,
             message.type,
             time.monotonic() - started,
         )
-        return True
+        return None
 
     def _on_failure(
         self, binding: _Binding, delivery: ReceivedMessage, message: Message, exc: Exception
@@ -221,22 +226,24 @@ class Worker:
         attempt, allowed = delivery.receive_count, queue.max_receives
         if attempt < allowed:
             delay = min(binding.visibility_s, self._options.retry_base_s * 2 ** (attempt - 1))
-            logger.exception(
+            logger.error(
                 "%s: %s failed (attempt %d of %d); retrying in %d s",
                 binding.name.value,
                 message.type,
                 attempt,
                 allowed,
                 delay,
+                exc_info=exc,
             )
             _try(lambda: queue.extend_visibility(delivery.receipt, delay))
             return
-        logger.exception(
+        logger.error(
             "%s: %s failed on its last attempt (%d of %d); dead-lettering it",
             binding.name.value,
             message.type,
             attempt,
             allowed,
+            exc_info=exc,
         )
         reason = failure_reason(exc, attempt)
         _try(lambda: self._handler.dead_letter(message, reason))
