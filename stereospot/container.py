@@ -35,10 +35,16 @@ def _import(dotted: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
+# One presigned PUT carries at most 5 GiB on S3.
+_S3_SINGLE_PUT_LIMIT = 5 * 1024**3
+
+
 def policy_from(settings: Settings) -> Policy:
     return Policy(
         segment_seconds=settings.segment_seconds,
-        max_upload_bytes=settings.max_upload_bytes,
+        max_upload_bytes=min(settings.max_upload_bytes, _S3_SINGLE_PUT_LIMIT)
+        if settings.platform is Platform.AWS
+        else settings.max_upload_bytes,
         upload_url_expiry_s=settings.upload_url_expiry_s,
         download_url_expiry_s=settings.download_url_expiry_s,
         reassembly_lock_ttl_s=settings.reassembly_lock_ttl_s,

@@ -67,7 +67,21 @@ def _start(deps: Deps, job_id: UUID) -> Job | None:
     return started
 
 
+def _too_large(deps: Deps, job: Job) -> str | None:
+    """Presigned S3 PUTs cannot cap a size, so the limit is enforced here too."""
+    limit = deps.policy.max_upload_bytes
+    if job.source_size is None or job.source_size <= limit:
+        return None
+    return (
+        f"The file is {job.source_size / 1e9:.1f} GB; the largest accepted upload is "
+        f"{limit / 1e9:.1f} GB."
+    )
+
+
 def _split_and_store(deps: Deps, job: Job) -> None:
+    if reason := _too_large(deps, job):
+        fail_job(deps, job.id, reason)
+        return
     with deps.scratch.directory() as download, deps.scratch.directory() as pieces:
         source = download / "source.mp4"
         deps.storage.get_file(keys.source_key(job.id), source)

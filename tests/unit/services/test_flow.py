@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 from pathlib import Path
@@ -16,6 +17,7 @@ from stereospot.domain.ports import Invocation, PushSubscription
 from stereospot.domain.routing import INFERENCE_FAILURE_PREFIX, INFERENCE_RESPONSE_PREFIX, QueueName
 from stereospot.domain.services import dispatch, jobs, pipeline
 from stereospot.domain.services.conversion import UnknownInvocation
+from stereospot.domain.services.deps import Policy
 from tests.unit.fakes import (
     DrainReport,
     World,
@@ -326,3 +328,19 @@ def test_inference_result_before_its_invocation_is_retried(tmp_path: Path) -> No
     world.storage.put_bytes(key, b"3d(...)")
     with pytest.raises(UnknownInvocation):
         pipeline.handle_output_object(world.deps, key)
+
+
+def test_a_source_over_the_upload_limit_fails_the_job_readably(tmp_path: Path) -> None:
+    # On S3 a presigned PUT cannot cap its size, so chunking enforces the limit.
+    world = make_world(tmp_path)
+    world = dataclasses.replace(
+        world, deps=dataclasses.replace(world.deps, policy=Policy(max_upload_bytes=10))
+    )
+    job_id = new_job(world)
+    world.storage.put_bytes(keys.source_key(job_id), fake_video(2))  # as a presigned S3 PUT would
+    drain(world)
+    job = world.deps.jobs.get(job_id)
+    assert job is not None and job.status is JobStatus.FAILED
+    assert job.failure_reason is not None and "largest accepted upload" in job.failure_reason
+    assert world.toolkit.concat_calls == 0
+    assert not world.storage.list_keys(f"segments/{job_id}/")
