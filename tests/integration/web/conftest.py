@@ -130,7 +130,8 @@ class Site:
 
 def build_site(tmp_path: Path, **settings: Any) -> Site:
     data_dir = tmp_path / "data"
-    config = Settings(platform="local", data_dir=data_dir, public_url=PUBLIC_URL, **settings)
+    settings.setdefault("public_url", PUBLIC_URL)
+    config = Settings(platform="local", data_dir=data_dir, **settings)
     container = build_container(config)
     app = create_app(container)
     app.config.update(SSE_POLL_SECONDS=0.05, SSE_HEARTBEAT_SECONDS=15.0)
