@@ -63,6 +63,11 @@ class _SegmentHead:
 def concat(segments: Sequence[Path], audio_source: Path | None, out: Path) -> None:
     if not segments:
         raise MediaError("There are no segments to join.")
+    # Each segment is opened twice: for its first packet now (the decode delays of all
+    # of them set the output's timeline), for its packets later. An mp4 segment opens
+    # in about 1 ms without decoding a picture (source.QUICK_OPEN_OPTIONS; ~50-100 ms at
+    # 1080p with FFmpeg's default probing), and only one is open at a time, so any
+    # number of segments stays within the file-handle limit.
     heads = [_read_head(path, i) for i, path in enumerate(segments)]
     _check_compatible(heads)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -76,24 +81,31 @@ def concat(segments: Sequence[Path], audio_source: Path | None, out: Path) -> No
 
 def _read_head(path: Path, index: int) -> _SegmentHead:
     try:
-        with open_video(path) as (container, stream):
-            for packet in container.demux(stream):
-                if packet.size == 0 or packet.pts is None:
-                    continue
-                dts = packet.dts if packet.dts is not None else packet.pts
-                return _SegmentHead(
-                    path=path,
-                    time_base=stream.time_base or Fraction(1, 90_000),
-                    first_pts=packet.pts,
-                    first_dts=min(dts, packet.pts),
-                    codec=stream.codec_context.codec.canonical_name,
-                    size=(stream.codec_context.width, stream.codec_context.height),
-                    frame_s=1 / Fraction(stream.average_rate or stream.guessed_rate or 25),
-                    extradata=bytes(stream.codec_context.extradata or b""),
-                )
+        head = _first_packet_head(path)
     except MediaError as exc:
         raise MediaError(f"Segment {index} ({path.name}) cannot be used: {exc}") from exc
-    raise MediaError(f"Segment {index} ({path.name}) has no pictures.")
+    if head is None:
+        raise MediaError(f"Segment {index} ({path.name}) has no pictures.")
+    return head
+
+
+def _first_packet_head(path: Path) -> _SegmentHead | None:
+    with open_video(path, quick=True) as (container, stream):
+        for packet in container.demux(stream):
+            if packet.size == 0 or packet.pts is None:
+                continue
+            dts = packet.dts if packet.dts is not None else packet.pts
+            return _SegmentHead(
+                path=path,
+                time_base=stream.time_base or Fraction(1, 90_000),
+                first_pts=packet.pts,
+                first_dts=min(dts, packet.pts),
+                codec=stream.codec_context.codec.canonical_name,
+                size=(stream.codec_context.width, stream.codec_context.height),
+                frame_s=1 / Fraction(stream.average_rate or stream.guessed_rate or 25),
+                extradata=bytes(stream.codec_context.extradata or b""),
+            )
+    return None
 
 
 def _check_compatible(heads: list[_SegmentHead]) -> None:
@@ -110,6 +122,8 @@ def _check_compatible(heads: list[_SegmentHead]) -> None:
 def _write(heads: list[_SegmentHead], audio_source: Path | None, out: Path) -> None:
     options = {"movflags": "faststart"}
     with av.open(str(out), mode="w", format="mp4", options=options) as output:
+        # A full open for the template: its probe fills in what the header leaves unknown
+        # (pixel format, colour details), which the output's stream description keeps.
         with open_video(heads[0].path) as (_, template):
             video_out = output.add_stream_from_template(template)
         video = _VideoPackets(heads, video_out)
@@ -142,8 +156,7 @@ class _VideoPackets:
             if head.extradata != active:
                 prefix = inband_parameter_sets(head.codec, head.extradata)
                 active = head.extradata
-            with av.open(str(head.path)) as container:
-                stream = container.streams.video[0]
+            with open_video(head.path, quick=True) as (container, stream):
                 for other in container.streams:
                     if other.index != stream.index:
                         other.discard = Discard.all
@@ -200,14 +213,16 @@ def _demux(
 class _AudioSource:
     """The source's first audio track as packets ready for the output, aligned on video."""
 
-    def __init__(self, path: Path, output: OutputContainer) -> None:
-        self.container: InputContainer = av.open(str(path))
-        self.stream: AudioStream = self.container.streams.audio[0]
-        for other in self.container.streams:
+    def __init__(self, container: InputContainer, video_start: Fraction) -> None:
+        self.container = container  # opened once, fully probed: audio details come from it
+        self.stream: AudioStream = container.streams.audio[0]
+        for other in container.streams:
             if other.index != self.stream.index:
                 other.discard = Discard.all
-        self.video_start = _video_start_s(path)
+        self.video_start = video_start
         self.copy = self.stream.codec_context.codec.canonical_name in COPYABLE_AUDIO_CODECS
+
+    def add_output(self, output: OutputContainer) -> None:
         self.out: AudioStream
         if self.copy:
             self.out = output.add_stream_from_template(self.stream)
@@ -281,20 +296,23 @@ def _with_flush(frames: Iterator[av.AudioFrame]) -> Iterator[av.AudioFrame | Non
 
 def _video_start_s(path: Path) -> Fraction:
     """Time of the source's first picture: the zero of the converted video."""
-    with open_video(path) as (container, stream):
-        time_base = stream.time_base or Fraction(1, 90_000)
-        for packet in container.demux(stream):
-            if packet.size and packet.pts is not None:
-                return Fraction(packet.pts) * time_base
-    return Fraction(0)
+    head = _first_packet_head(path)
+    return Fraction(0) if head is None else head.first_pts * head.time_base
 
 
 def _open_audio(path: Path, output: OutputContainer) -> _AudioSource | None:
     check_file(path)
-    with av.open(str(path)) as probe:
-        if not probe.streams.audio:
+    container = av.open(str(path))
+    try:
+        if not container.streams.audio:
+            container.close()
             return None
-    return _AudioSource(path, output)
+        audio = _AudioSource(container, _video_start_s(path))
+        audio.add_output(output)
+    except BaseException:
+        container.close()
+        raise
+    return audio
 
 
 def _interleave(output: OutputContainer, video: _VideoPackets, audio: _AudioSource | None) -> None:
