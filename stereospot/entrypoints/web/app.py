@@ -117,6 +117,7 @@ def create_app(container: Application | None = None) -> Quart:
     errors.register(app)
     app.jinja_env.filters["duration"] = presenters.duration
     app.jinja_env.filters["when"] = presenters.when
+    app.jinja_env.filters["percent"] = presenters.percent
     app.jinja_env.globals["push_available"] = web.push_public_key is not None
 
     app.register_blueprint(pages.blueprint)

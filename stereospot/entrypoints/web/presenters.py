@@ -152,6 +152,11 @@ def duration(seconds: float | None) -> str:
     return f"{secs} s"
 
 
+def percent(value: float) -> str:
+    """'5', '27.5' (jinja filter; the page's script formats live values the same way)."""
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
 def when(moment: datetime | None) -> str:
     """A short UTC timestamp (jinja filter)."""
     return "—" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")

@@ -19,6 +19,11 @@ function formatEta(seconds) {
   return `about ${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min left`;
 }
 
+function formatPercent(value) {
+  const number = Number(value);
+  return Number.isInteger(number) ? String(number) : number.toFixed(1);
+}
+
 function formatBytes(bytes) {
   if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
   if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
@@ -104,7 +109,7 @@ function applyProgress(root, data) {
     bar.textContent = `${data.percent}%`;
   }
   const fields = {
-    "percent-text": String(data.percent),
+    "percent-text": formatPercent(data.percent),
     stage: data.stage,
     status_label: data.status_label,
     segments: segmentsText(data),
@@ -125,28 +130,34 @@ function initJobPage(panel) {
   let stream = null;
   let uploaded = false;
 
+  let swaps = 0;
   const swapPanel = async () => {
+    const mine = ++swaps;
     const response = await fetch(panel.dataset.panelUrl, { headers: { Accept: "text/html" } });
+    if (mine !== swaps) return; // a newer status change is already being fetched
     if (response.status === 404) {
       window.location.assign("/");
       return;
     }
     if (!response.ok) return;
-    panel.innerHTML = await response.text();
+    const html = await response.text();
+    if (mine !== swaps) return;
+    panel.innerHTML = html;
     const status = $(panel, "[data-panel-status]");
     if (status) panel.dataset.status = status.dataset.panelStatus;
     bindPanel();
   };
 
   const onProgress = (data) => {
+    // Other scripts (and the browser test) can follow along.
+    panel.dispatchEvent(new CustomEvent("stereospot:progress", { detail: data }));
     if (data.status === "created" && uploaded) {
       return; // the upload is done; waiting for a converter to pick it up
     }
+    applyProgress(panel, data);
     if (data.status !== panel.dataset.status) {
       panel.dataset.status = data.status;
       swapPanel();
-    } else {
-      applyProgress(panel, data);
     }
     if (["completed", "failed", "deleted"].includes(data.status) && stream) {
       stream.close();
@@ -170,7 +181,11 @@ function initJobPage(panel) {
     const name = $(form, "[data-file-name]");
     const zone = $(form, "[data-dropzone]");
     input.addEventListener("change", () => {
-      if (input.files.length) name.textContent = `${input.files[0].name} · ${formatBytes(input.files[0].size)}`;
+      if (!input.files.length) return;
+      const file = input.files[0];
+      name.textContent = `${file.name} · ${formatBytes(file.size)}`;
+      const title = $(panel, '[data-field="title"]');
+      if (title && title.dataset.untitled === "yes") title.textContent = file.name.replace(/\.[^.]+$/, "");
     });
     for (const type of ["dragenter", "dragover"]) {
       zone.addEventListener(type, () => zone.classList.add("dragging"));
@@ -234,10 +249,6 @@ function initJobPage(panel) {
         uploaded = true;
         bar.value = 100;
         text.textContent = "Uploaded. Waiting for the converter to start…";
-        const title = $(panel, '[data-field="title"]');
-        if (title && title.textContent === "Untitled video") {
-          title.textContent = file.name.replace(/\.[^.]+$/, "");
-        }
         follow();
       } else {
         let message = `The upload failed (HTTP ${xhr.status}).`;

@@ -1,0 +1,268 @@
+"""The user's journey in real headless Chromium against `stereospot serve`.
+
+Create a job, upload a generated clip through the page's file chooser, watch the progress
+reach 100% without a reload (the live stream survives two refused connections on the
+way), play the result, download it, remove it; and a non-video upload failing with its
+reason on the page. Screenshots of every page, desktop and phone, go to
+test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import av
+import pytest
+
+from tests.media_clips import make_clip
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+CONVERSION_TIMEOUT_MS = 150_000
+
+if not CHROMIUM.exists():  # pragma: no cover - depends on the machine
+    print(f"skipping the browser test: {CHROMIUM} is missing (scripts/browser.sh installs it)")
+    pytest.skip(f"{CHROMIUM} is missing", allow_module_level=True)
+
+from playwright.sync_api import Browser, Page, Route, ViewportSize, sync_playwright  # noqa: E402
+
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 860}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    log_path: Path
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    root = tmp_path_factory.mktemp("serve")
+    env = {
+        **os.environ,
+        "STEREOSPOT_PLATFORM": "local",
+        "STEREOSPOT_SEGMENT_SECONDS": "1",
+        "STEREOSPOT_DEVICE": "cpu",
+        "STEREOSPOT_LOG_LEVEL": "INFO",
+        "HF_HUB_OFFLINE": "1",  # no model hub: the builtin depth at once
+    }
+    env.pop("STEREOSPOT_PUBLIC_URL", None)
+    port = _free_port()
+    log_path = root / "serve.log"
+    command = [
+        sys.executable, "-m", "stereospot.entrypoints.cli.main", "serve",
+        "--data-dir", str(root / "data"), "--host", "127.0.0.1", "--port", str(port),
+        "--media-workers", "1", "--video-workers", "1",
+    ]  # fmt: skip
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=log, text=True, bufsize=1
+        )
+    lines: list[str] = []
+    ready = threading.Event()
+
+    def read_stdout() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if "running at" in line:
+                ready.set()
+
+    threading.Thread(target=read_stdout, daemon=True).start()
+    try:
+        assert ready.wait(60), f"serve did not start: {lines}\n{log_path.read_text()}"
+        url = re.search(r"running at (\S+)", "".join(lines))
+        assert url
+        yield Server(url.group(1).rstrip("/"), log_path)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(40)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    SCREENSHOTS.mkdir(parents=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("clips") / "holiday.mp4"
+    return make_clip(path, seconds=3.0, fps=12, width=160, height=96, gop=12)
+
+
+def shoot(browser: Browser, url: str, name: str, only: str | None = None) -> None:
+    """Desktop and phone screenshots of `url` in fresh pages."""
+    for label, viewport, mobile in (("desktop", DESKTOP, False), ("phone", PHONE, True)):
+        if only not in (None, label):
+            continue
+        context = browser.new_context(
+            viewport=viewport, is_mobile=mobile, has_touch=mobile, device_scale_factor=1
+        )
+        page = context.new_page()
+        page.goto(url, wait_until="load")
+        page.wait_for_timeout(600)  # live streams never go idle; give them a moment
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
+        context.close()
+
+
+def _progress_log(page: Page) -> list[dict[str, Any]]:
+    log: list[dict[str, Any]] = page.evaluate("window.__progress")
+    return log
+
+
+def test_create_upload_follow_play_download_remove(
+    server: Server, browser: Browser, clip: Path, tmp_path: Path
+) -> None:
+    context = browser.new_context(viewport=DESKTOP, accept_downloads=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    page.goto(server.url)
+    shoot(browser, server.url, "01-dashboard-empty")
+    page.select_option("#output_format", "full-sbs")
+    page.click("text=Create job")
+    page.wait_for_url(re.compile(r"/jobs/[0-9a-f-]{36}$"))
+    job_url = page.url
+    shoot(browser, job_url, "02-job-upload")
+
+    # Count full page loads from here on: following the conversion must not reload.
+    loads: list[str] = []
+    page.on("load", lambda loaded: loads.append(loaded.url))
+    page.evaluate(
+        """() => {
+            window.__progress = [];
+            document.getElementById('job-panel').addEventListener(
+                'stereospot:progress', (event) => window.__progress.push(event.detail));
+        }"""
+    )
+    # The first two stream connections are refused: the page must reconnect on its own.
+    stream_requests: list[str] = []
+
+    def refuse_twice(route: Route) -> None:
+        stream_requests.append(route.request.url)
+        if len(stream_requests) <= 2:
+            route.fulfill(status=503, body="busy")
+        else:
+            route.continue_()
+
+    page.route("**/events", refuse_twice)
+    with page.expect_file_chooser() as chooser:
+        page.click("[data-file-input]")
+    chooser.value.set_files(str(clip))
+    assert "holiday.mp4" in page.inner_text("[data-file-name]")
+    page.click("[data-upload-button]")
+    page.wait_for_selector("[data-live-progress]", timeout=CONVERSION_TIMEOUT_MS)
+    page.screenshot(path=str(SCREENSHOTS / "03-job-converting-desktop.png"), full_page=True)
+    shoot(browser, job_url, "03-job-converting", only="phone")
+    page.wait_for_selector(
+        '#job-panel[data-status="completed"] video[data-player]', timeout=CONVERSION_TIMEOUT_MS
+    )
+    progress = _progress_log(page)
+    assert loads == [], f"the page reloaded: {loads}"
+    assert errors == [], errors
+    assert len(stream_requests) >= 3, "the page reopened the refused stream"
+    assert progress[-1]["status"] == "completed" and progress[-1]["percent"] == 100
+    percents = [event["percent"] for event in progress]
+    assert percents == sorted(percents), f"progress went backwards: {percents}"
+    assert any(event["status"] == "chunking_complete" for event in progress), progress
+    assert page.evaluate("window.__progress !== undefined"), "same document throughout"
+
+    # Play it: the element learns a duration and time advances.
+    page.evaluate("document.querySelector('video[data-player]').muted = true")
+    page.evaluate("document.querySelector('video[data-player]').play()")
+    page.wait_for_function(
+        "() => { const v = document.querySelector('video[data-player]');"
+        " return v.duration > 2 && v.currentTime > 0.4; }",
+        timeout=20_000,
+    )
+    duration = page.evaluate("document.querySelector('video[data-player]').duration")
+    assert 2.5 <= duration <= 3.5
+    shoot(browser, job_url, "04-job-completed")
+
+    # Download: the file name carries the title and the format's suffix.
+    with page.expect_download() as download_info:
+        page.click("[data-download]")
+    download = download_info.value
+    assert download.suggested_filename == "holiday_LRF_Full_SBS.mp4"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    with av.open(str(saved)) as container:
+        stream = container.streams.video[0]
+        assert (stream.codec_context.width, stream.codec_context.height) == (320, 96)
+    video_link = page.get_attribute("video[data-player]", "src")
+    assert video_link
+    signed_video = page.request.get(server.url + video_link, max_redirects=0).headers["location"]
+
+    shoot(browser, job_url + "/players", "05-players")
+    shoot(browser, server.url, "06-dashboard-with-result")
+
+    # Remove it: the job and its file answer 404 after.
+    page.click("text=Remove this job")
+    page.click("[data-remove-button]")
+    page.wait_for_url(server.url + "/")
+    assert "was removed" in page.inner_text(".flash")
+    gone = page.goto(job_url)
+    assert gone is not None and gone.status == 404
+    page.screenshot(path=str(SCREENSHOTS / "07-removed-404-desktop.png"), full_page=True)
+    assert page.request.get(signed_video).status == 404
+    assert page.request.get(server.url + video_link).status == 404
+    context.close()
+
+
+def test_a_non_video_upload_fails_with_the_reason_on_the_page(
+    server: Server, browser: Browser, tmp_path: Path
+) -> None:
+    page = browser.new_page(viewport=DESKTOP)
+    page.goto(server.url)
+    page.click("text=Create job")
+    page.wait_for_url(re.compile(r"/jobs/[0-9a-f-]{36}$"))
+    bogus = tmp_path / "shopping-list.mp4"
+    bogus.write_text("eggs, milk, bread\n" * 200)
+    page.set_input_files("[data-file-input]", str(bogus))
+    page.click("[data-upload-button]")
+    page.wait_for_selector('#job-panel[data-status="failed"] .reason', timeout=60_000)
+    reason = page.inner_text(".reason")
+    assert len(reason) > 15 and "Traceback" not in reason
+    shoot(browser, page.url, "08-job-failed")
+    page.close()
