@@ -9,22 +9,16 @@ test-artifacts/screenshots/.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import av
 import pytest
 
+from tests.e2e.serve_process import Server, running_serve
 from tests.media_clips import make_clip
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -54,64 +48,10 @@ PHONE: ViewportSize = {"width": 390, "height": 844}
 DESKTOP: ViewportSize = {"width": 1280, "height": 860}
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class Server:
-    url: str
-    log_path: Path
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    root = tmp_path_factory.mktemp("serve")
-    env = {
-        **os.environ,
-        "STEREOSPOT_PLATFORM": "local",
-        "STEREOSPOT_SEGMENT_SECONDS": "1",
-        "STEREOSPOT_DEVICE": "cpu",
-        "STEREOSPOT_LOG_LEVEL": "INFO",
-        "HF_HUB_OFFLINE": "1",  # no model hub: the builtin depth at once
-    }
-    env.pop("STEREOSPOT_PUBLIC_URL", None)
-    port = _free_port()
-    log_path = root / "serve.log"
-    command = [
-        sys.executable, "-m", "stereospot.entrypoints.cli.main", "serve",
-        "--data-dir", str(root / "data"), "--host", "127.0.0.1", "--port", str(port),
-        "--media-workers", "1", "--video-workers", "1",
-    ]  # fmt: skip
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            command, env=env, stdout=subprocess.PIPE, stderr=log, text=True, bufsize=1
-        )
-    lines: list[str] = []
-    ready = threading.Event()
-
-    def read_stdout() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.append(line)
-            if "running at" in line:
-                ready.set()
-
-    threading.Thread(target=read_stdout, daemon=True).start()
-    try:
-        assert ready.wait(60), f"serve did not start: {lines}\n{log_path.read_text()}"
-        url = re.search(r"running at (\S+)", "".join(lines))
-        assert url
-        yield Server(url.group(1).rstrip("/"), log_path)
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(40)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with running_serve(tmp_path_factory.mktemp("serve")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
