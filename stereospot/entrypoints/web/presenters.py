@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from stereospot.domain import policies
+from stereospot.domain import keys, policies
 from stereospot.domain.formats import ConversionSettings, StereoFormat
 from stereospot.domain.model import Job, JobStatus
 from stereospot.domain.ports import Page
@@ -39,6 +39,8 @@ DEFAULTS = ConversionSettings()
 class JobView:
     job: Job
     progress: policies.Progress
+    # The source is in storage but no worker has started on it yet (job still CREATED).
+    uploaded: bool = False
 
     @property
     def id(self) -> UUID:
@@ -60,7 +62,14 @@ class JobView:
     def stage(self) -> str:
         if self.job.status is JobStatus.CREATED and self.job.source_url:
             return "Waiting to download"
+        if self.job.status is JobStatus.CREATED and self.uploaded:
+            return "Uploaded, waiting to start"
         return self.progress.stage
+
+    @property
+    def awaits_upload(self) -> bool:
+        waiting = self.job.status is JobStatus.CREATED
+        return waiting and not self.job.source_url and not self.uploaded
 
     @property
     def format_label(self) -> str:
@@ -106,7 +115,8 @@ class JobView:
 
 def load_job_view(deps: Deps, job_id: UUID) -> JobView:
     job = usecases.get_visible_job(deps, job_id)
-    return JobView(job, usecases.job_progress(deps, job))
+    uploaded = job.status is JobStatus.CREATED and deps.storage.exists(keys.source_key(job_id))
+    return JobView(job, usecases.job_progress(deps, job), uploaded)
 
 
 def view_of(deps: Deps, job: Job) -> JobView:

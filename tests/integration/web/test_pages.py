@@ -142,6 +142,8 @@ async def test_non_video_upload_fails_the_job_with_the_toolkits_reason(site: Sit
     put = await site.client.put(site.signed_path(url), data=b"this is not a video at all\n" * 40)
     assert put.status_code == 200
     assert site.queue_count(QueueName.CHUNKING) == 1
+    waiting = await (await site.client.get(f"/jobs/{job_id}")).get_data(as_text=True)
+    assert "Uploaded, waiting to start" in waiting and "data-upload-form" not in waiting
     pipeline.chunk_source(site.deps, job_id)  # what the media worker does with that message
     job = site.deps.jobs.get(job_id)
     assert job is not None and job.status is JobStatus.FAILED
