@@ -40,6 +40,10 @@ class StopSignal:
             self.requested_at = time.monotonic()
             self._requested.set()
 
+    def wait(self, timeout_s: float) -> bool:
+        """Sleep up to timeout_s, waking early on a stop request. True if one came."""
+        return self._requested.wait(timeout_s)
+
     @property
     def requested(self) -> bool:
         return self._requested.is_set()

@@ -51,6 +51,8 @@ from stereospot.entrypoints.workers.log_context import job_context
 
 logger = logging.getLogger(__name__)
 
+_POLL_ERROR_PAUSE_S = 2.0
+
 
 class MessageHandler(Protocol):
     """What the loop calls; the real one routes to the use cases (handlers.py)."""
@@ -121,7 +123,11 @@ class Worker:
             if self._orphaned():
                 logger.warning("parent process is gone; stopping")
                 break
-            self.poll_once()
+            try:
+                self.poll_once()
+            except Exception:  # the queue or store is unreachable: wait, then try again
+                logger.exception("polling failed; retrying in %.0f s", _POLL_ERROR_PAUSE_S)
+                self.stop.wait(_POLL_ERROR_PAUSE_S)
         logger.info("worker stopped")
 
     def poll_once(self) -> bool:
@@ -168,7 +174,10 @@ class Worker:
                 delivery.message_id,
                 exc,
             )
-            queue.dead_letters().send(delivery.body)
+            try:
+                queue.dead_letters().send(delivery.body)
+            except LookupError:  # a queue without a DLQ: the log line is all that is kept
+                logger.error("%s has no dead-letter queue; dropped the message", queue.name)
             queue.delete(delivery.receipt)
             return
 

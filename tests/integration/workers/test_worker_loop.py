@@ -71,6 +71,18 @@ def make_worker(
     )
 
 
+def run_in_thread(worker: Worker) -> threading.Event:
+    """Start worker.run() in a thread; the event is set when it returns."""
+    finished = threading.Event()
+
+    def run() -> None:
+        worker.run()
+        finished.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    return finished
+
+
 def test_a_handled_message_is_deleted_and_the_handler_sees_it(queues: Queues) -> None:
     queue = queues[QueueName.VIDEO_WORKER]
     message = segment()
@@ -158,6 +170,49 @@ def test_a_malformed_body_goes_straight_to_the_dead_letter_queue(queues: Queues)
     assert handler.handled == []
     assert queue.approximate_count() == 0
     assert [d.body for d in queue.dead_letters().receive(1, 1.0)] == ['{"type": "nonsense"}']
+
+
+def test_a_malformed_body_on_a_queue_without_a_dlq_is_dropped(queues: Queues) -> None:
+    dlq = queues[QueueName.VIDEO_WORKER].dead_letters()  # a DLQ has no DLQ of its own
+    dlq.send("not json")
+    only_dlq = {QueueName.VIDEO_WORKER: dlq}
+    names = (QueueName.VIDEO_WORKER,)
+    worker = Worker(only_dlq, names, VISIBILITY, decode, ScriptedHandler())
+
+    assert worker.poll_once() is True
+    assert dlq.approximate_count() == 0
+
+
+def test_a_queue_error_does_not_kill_the_worker(queues: Queues) -> None:
+    real = queues[QueueName.CHUNKING]
+    real.send(ReassemblyRequested(job_id=uuid4()).to_body())
+    failures = [RuntimeError("database is locked")]
+
+    class Flaky:
+        name, max_receives = real.name, real.max_receives
+
+        def __getattr__(self, attr: str) -> object:
+            return getattr(real, attr)
+
+        def receive(self, *args: object) -> list[ReceivedMessage]:
+            if failures:
+                raise failures.pop()
+            return real.receive(*args)  # type: ignore[arg-type]
+
+    handler = ScriptedHandler(lambda _m: worker.stop.request())
+    options = LoopOptions(idle_wait_s=0.1)
+    worker = Worker(
+        {QueueName.CHUNKING: Flaky()},  # type: ignore[dict-item]
+        (QueueName.CHUNKING,),
+        VISIBILITY,
+        decode,
+        handler,
+        options,
+    )
+    finished = run_in_thread(worker)
+
+    assert finished.wait(10)
+    assert len(handler.handled) == 1  # handled after the failed poll, then stopped
 
 
 def test_the_heartbeat_keeps_a_long_message_invisible(queues: Queues) -> None:
@@ -263,8 +318,7 @@ def test_a_second_stop_request_releases_the_message_at_once(queues: Queues) -> N
 def test_a_worker_whose_parent_is_gone_stops(queues: Queues) -> None:
     options = LoopOptions(idle_wait_s=0.1, parent_pid=os.getppid() + 1_000_000)
     worker = Worker(queues, (QueueName.CHUNKING,), VISIBILITY, decode, ScriptedHandler(), options)
-    finished = threading.Event()
-    threading.Thread(target=lambda: (worker.run(), finished.set()), daemon=True).start()
+    finished = run_in_thread(worker)
     assert finished.wait(5)
 
 
