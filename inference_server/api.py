@@ -6,8 +6,9 @@ servers, the `stereospot convert` command).
 
 from __future__ import annotations
 
-import itertools
+import contextlib
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,19 +21,17 @@ from inference_server.depth import load_estimator
 from inference_server.device import resolve_device
 from inference_server.packing import output_size
 from inference_server.pipeline import (
+    ArrayPool,
     BackgroundSink,
-    FrameGeometry,
     StereoProcessor,
     background_iter,
-    i420_to_planes,
-    planes_to_i420,
+    rotate_i420,
 )
 from inference_server.temporal import window_frames
 from inference_server.video_io import (
-    DecodedFrame,
     Encoder,
     VideoSource,
-    decode_frames,
+    decode_batches,
     decode_tail,
     probe_source,
 )
@@ -58,11 +57,6 @@ class ConversionStats:
     seconds: float
     device: str
     depth_model: str  # what actually ran (e.g. "builtin" after an auto fallback)
-
-
-def _batched(frames: Iterator[DecodedFrame], size: int) -> Iterator[list[DecodedFrame]]:
-    while batch := list(itertools.islice(frames, size)):
-        yield batch
 
 
 def _display_size(source: VideoSource) -> tuple[int, int]:
@@ -102,7 +96,6 @@ def convert_video(
     device = resolve_device(options.device)
     source = probe_source(Path(input_path))
     estimator = load_estimator(settings.depth_model, device, options.depth_video)
-    geometry = FrameGeometry(source.width, source.height, source.rotation)
     processor = StereoProcessor(
         estimator,
         settings,
@@ -110,12 +103,12 @@ def convert_video(
         source.colour,
         window_frames(float(source.rate)),
     )
-    with torch.inference_mode():
+    with torch.inference_mode(), _torch_threads(device):
         if warmup_path is not None and options.warmup_seconds > 0:
             _warm_up(processor, Path(warmup_path), options, source, device)
         frames = _run(
             processor, Path(input_path), Path(output_path), output_format, source,
-            geometry, options, device, on_progress, copy_audio,
+            options, device, on_progress, copy_audio,
         )  # fmt: skip
     return ConversionStats(
         frames=frames,
@@ -123,6 +116,25 @@ def convert_video(
         device=str(device),
         depth_model=estimator.name,
     )
+
+
+@contextlib.contextmanager
+def _torch_threads(device: torch.device) -> Iterator[None]:
+    """On a CPU, torch gets a quarter of the cores and the decoder and libx264 the rest.
+
+    libx264 is the larger half of the work and threads itself; torch's ops are small and
+    many, and with more threads each waits for the slowest one (badly so when the cores
+    are shared), so one torch thread per four cores is the better split.
+    """
+    if device.type != "cpu":
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // 4))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _warm_up(
@@ -136,10 +148,25 @@ def _warm_up(
     if tail and tail[0].shape != (source.height * 3 // 2, source.width):
         log.warning("warm-up segment %s has another frame size; skipped", warmup_path.name)
         return
-    geometry = FrameGeometry(source.width, source.height, source.rotation)
     for start in range(0, len(tail), options.batch_size):
-        chunk = tail[start : start + options.batch_size]
-        processor.warm_up(i420_to_planes(chunk, geometry, device))
+        chunk = torch.from_numpy(np.stack(tail[start : start + options.batch_size]))
+        processor.warm_up(_to_display(chunk.to(device), source.rotation))
+
+
+def _to_display(frames: torch.Tensor, rotation: int) -> torch.Tensor:
+    """Stored I420 frames -> display orientation (a copy only when rotated)."""
+    if not rotation:
+        return frames
+    height, width = frames.shape[-2] * 2 // 3, frames.shape[-1]
+    if rotation in (90, 270):
+        height, width = width, height
+    out = torch.empty(
+        (frames.shape[0], height * 3 // 2, width), dtype=frames.dtype, device=frames.device
+    )
+    return rotate_i420(frames, rotation // 90, out)
+
+
+EncodeItem = tuple[np.ndarray, int, list[int], list[int]]  # frames, count, pts, durations
 
 
 def _run(
@@ -148,7 +175,6 @@ def _run(
     output_path: Path,
     output_format: StereoFormat,
     source: VideoSource,
-    geometry: FrameGeometry,
     options: EngineOptions,
     device: torch.device,
     on_progress: Callable[[int, int], None] | None,
@@ -168,21 +194,40 @@ def _run(
         preset=options.preset,
         audio_from=input_path if copy_audio else None,
     )
+    size = options.batch_size
+    inputs = ArrayPool((size, source.height * 3 // 2, source.width))
+    outputs = ArrayPool((size, out_h * 3 // 2, out_w))
+    # On a CPU with stored = display orientation the output is rendered straight into
+    # the array the encoder reads; otherwise into a device buffer, then copied.
+    direct = device.type == "cpu" and not source.rotation
 
-    def encode(item: tuple[list[np.ndarray], list[int]]) -> None:
-        images, pts_list = item
-        for image, pts in zip(images, pts_list, strict=True):
-            encoder.write(image, pts)
+    def encode(item: EncodeItem) -> None:
+        frames, count, pts_list, durations = item
+        for index in range(count):
+            encoder.write(frames[index], pts_list[index], durations[index])
+        outputs.give(frames)
 
-    sink: BackgroundSink[tuple[list[np.ndarray], list[int]]] = BackgroundSink(encode)
+    sink: BackgroundSink[EncodeItem] = BackgroundSink(encode)
     done = 0
     try:
-        batches = _batched(decode_frames(input_path, source), options.batch_size)
-        for batch in background_iter(batches):
-            planes = i420_to_planes([f.i420 for f in batch], geometry, device)
-            images = planes_to_i420(processor.process(planes), source.rotation)
-            sink.put((images, [f.pts for f in batch]))
-            done += len(batch)
+        for batch in background_iter(decode_batches(input_path, source, size, inputs)):
+            count = len(batch.pts)
+            frames = torch.from_numpy(batch.frames[:count]).to(device)
+            host = outputs.take()
+            target = torch.from_numpy(host[:count])
+            if direct:
+                processor.process(frames, target)
+            else:
+                packed = torch.empty(
+                    (count, *output_size_i420(output_format, display_w, display_h)),
+                    dtype=torch.uint8,
+                    device=device,
+                )
+                processor.process(_to_display(frames, source.rotation), packed)
+                target.copy_(_to_display(packed, (360 - source.rotation) % 360))
+            inputs.give(batch.frames)
+            sink.put((host, count, batch.pts, batch.durations))
+            done += count
             if on_progress is not None:
                 on_progress(done, max(done, source.total_frames))
         sink.close()
@@ -198,6 +243,12 @@ def _run(
         output_path.unlink(missing_ok=True)
         raise
     return done
+
+
+def output_size_i420(fmt: StereoFormat, width: int, height: int) -> tuple[int, int]:
+    """Shape of one packed I420 output frame (rows, columns), display orientation."""
+    out_w, out_h = output_size(fmt, width, height)
+    return out_h * 3 // 2, out_w
 
 
 def convert_image(

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as nnf
 
-from inference_server.synthesis import sample_columns
+from inference_server.synthesis import eye_columns, sample_columns
+from inference_server.warp import ViewRenderer, position_grid, rows_per_position
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,24 @@ def naive_backward_warp(
     columns = torch.arange(image.shape[-1], dtype=image.dtype).view(1, 1, -1)
     source = (columns - gain * (nearness - convergence)).clamp(0, image.shape[-1] - 1)
     return sample_columns(image, source)
+
+
+def engine_view(
+    image: torch.Tensor, nearness: torch.Tensor, gain: float, convergence: float
+) -> torch.Tensor:
+    """The view as the video pipeline renders it: 8-bit planes, the z-buffer warp at the
+    depth map's resolution, the fixed-point renderer. image (1,C,H,W) in [0,1]; nearness
+    (1,h,w) at any resolution up to the image's."""
+    planes = (image[0] * 255.0).round().clamp(0, 255).to(torch.uint8)
+    height, width = planes.shape[-2:]
+    share = rows_per_position(nearness.shape[-2], height)
+    columns = eye_columns(nearness, width, gain, convergence)
+    grid = position_grid(columns, height, width, share)
+    renderer = ViewRenderer()
+    positions = renderer.positions(grid[0], height // share, width)
+    out = torch.empty_like(planes)
+    renderer.resample(renderer.taps(planes, "rgb"), positions, out)
+    return out.unsqueeze(0).float() / 255.0
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor) -> float:

@@ -1,4 +1,8 @@
-"""Packing the two eyes into one output frame, on YUV 4:2:0 planes (float 0..255)."""
+"""Packing the two eyes into one output frame, on YUV 4:2:0 planes (0..255).
+
+Planes are uint8 in the video pipeline and float elsewhere (stills, tests); packing keeps
+the dtype it is given.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from stereospot.domain.formats import StereoFormat
 
 @dataclass
 class Planes:
-    """A batch of 4:2:0 frames: y (B,H,W), u and v (B,H/2,W/2), float."""
+    """A batch of 4:2:0 frames: y (B,H,W), u and v (B,H/2,W/2), uint8 or float."""
 
     y: torch.Tensor
     u: torch.Tensor
@@ -37,7 +41,11 @@ def _halve(planes: Planes, horizontal: bool) -> Planes:
     kernel = (1, 2) if horizontal else (2, 1)
 
     def pool(p: torch.Tensor) -> torch.Tensor:
-        return nnf.avg_pool2d(p.unsqueeze(1), kernel).squeeze(1)
+        if p.is_floating_point():
+            return nnf.avg_pool2d(p.unsqueeze(1), kernel).squeeze(1)
+        a, b = (p[..., ::2], p[..., 1::2]) if horizontal else (p[..., ::2, :], p[..., 1::2, :])
+        total = a.to(torch.int16) + b.to(torch.int16) + 1
+        return total.bitwise_right_shift_(1).to(p.dtype)
 
     return Planes(pool(planes.y), pool(planes.u), pool(planes.v))
 
@@ -52,16 +60,18 @@ DUBOIS_RIGHT = torch.tensor(
 
 
 def _anaglyph(left: Planes, right: Planes, colour: ColourInfo, dubois: bool) -> Planes:
-    l_rgb = yuv_to_rgb(left.y, left.u, left.v, colour)
-    r_rgb = yuv_to_rgb(right.y, right.u, right.v, colour)
+    l_rgb = yuv_to_rgb(left.y.float(), left.u.float(), left.v.float(), colour)
+    r_rgb = yuv_to_rgb(right.y.float(), right.u.float(), right.v.float(), colour)
     if dubois:
         ml = DUBOIS_LEFT.to(l_rgb.device, l_rgb.dtype)
         mr = DUBOIS_RIGHT.to(l_rgb.device, l_rgb.dtype)
         rgb = torch.einsum("oc,bchw->bohw", ml, l_rgb) + torch.einsum("oc,bchw->bohw", mr, r_rgb)
     else:
         rgb = torch.cat([l_rgb[:, :1], r_rgb[:, 1:]], dim=1)
-    y, u, v = rgb_to_yuv(rgb.clamp(0.0, 1.0), colour)
-    return Planes(y, u, v)
+    planes = rgb_to_yuv(rgb.clamp(0.0, 1.0), colour)
+    if left.y.is_floating_point():
+        return Planes(*planes)
+    return Planes(*(p.round().clamp_(0, 255).to(left.y.dtype) for p in planes))
 
 
 def depth_planes(nearness: torch.Tensor, colour: ColourInfo) -> Planes:

@@ -2,15 +2,17 @@
 
 Decoding and encoding run in their own threads (PyAV releases the GIL), so they overlap
 with the torch work; the queues between them hold at most two batches, which bounds
-memory by the batch size, not the video's length.
+memory by the batch size, not the video's length. Frames stay uint8 I420 all the way:
+depth works on a small float preview, and the eyes are resampled from the uint8 planes
+straight into the packed output (see warp.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import numpy as np
@@ -20,48 +22,45 @@ import torch.nn.functional as nnf
 from inference_server.colour import ColourInfo
 from inference_server.depth import DepthEstimator, FrameBatch
 from inference_server.packing import Planes, depth_planes, pack
-from inference_server.synthesis import dilate_nearness, eye_gains, sample_columns, source_columns
+from inference_server.synthesis import dilate_nearness, eye_columns, eye_gains
 from inference_server.temporal import DepthRangeNormaliser, SceneCutDetector, thumbnails
+from inference_server.warp import ViewRenderer, position_grid, rows_per_position
 from stereospot.domain.formats import ConversionSettings, StereoFormat
 
 T = TypeVar("T")
 EDGE_DILATION_PX = 2  # at full resolution, for estimated depth
+PREVIEW_WIDTH = 192  # the frames' small copy: scene cuts and the builtin estimator
 
 
-@dataclass(frozen=True)
-class FrameGeometry:
-    width: int  # stored (coded) size, even
-    height: int
-    rotation: int  # counter-clockwise degrees
+def split_i420(frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, H*3/2, W) I420 -> views: y (B,H,W) and the chroma pair uv (B,2,H/2,W/2)."""
+    height, width = frames.shape[-2] * 2 // 3, frames.shape[-1]
+    return frames[:, :height], frames[:, height:].reshape(-1, 2, height // 2, width // 2)
 
 
-def i420_to_planes(frames: list[np.ndarray], geo: FrameGeometry, device: torch.device) -> Planes:
-    """Stacked I420 arrays -> float planes in display orientation."""
-    data = torch.from_numpy(np.stack(frames)).to(device, non_blocking=True).float()
-    h, w = geo.height, geo.width
-    chroma = data[:, h:].reshape(-1, 2, h // 2, w // 2)
-    planes = Planes(data[:, :h], chroma[:, 0], chroma[:, 1])
-    k = geo.rotation // 90
-    if k:
-        planes = Planes(*(torch.rot90(p, k, dims=(-2, -1)) for p in (planes.y, planes.u, planes.v)))
-    return planes
+def rotate_i420(frames: torch.Tensor, quarter_turns: int, out: torch.Tensor) -> torch.Tensor:
+    """Every plane of I420 `frames` turned counter-clockwise, written into `out`."""
+    y, uv = split_i420(frames)
+    out_y, out_uv = split_i420(out)
+    out_y.copy_(torch.rot90(y, quarter_turns, dims=(-2, -1)))
+    out_uv.copy_(torch.rot90(uv, quarter_turns, dims=(-2, -1)))
+    return out
 
 
-def planes_to_i420(planes: Planes, rotation: int) -> list[np.ndarray]:
-    """Float planes (display orientation) -> uint8 I420 arrays in stored orientation."""
-    k = rotation // 90
-    y, u, v = planes.y, planes.u, planes.v
-    if k:
-        y, u, v = (torch.rot90(p, -k, dims=(-2, -1)) for p in (y, u, v))
-    batch = y.shape[0]
-    stacked = torch.cat([y.reshape(batch, -1), u.reshape(batch, -1), v.reshape(batch, -1)], 1)
-    data = stacked.round_().clamp_(0, 255).to(torch.uint8).cpu().numpy()
-    height, width = y.shape[-2:]
-    return list(data.reshape(batch, height * 3 // 2, width))
+def _planes(y: torch.Tensor, uv: torch.Tensor) -> Planes:
+    return Planes(y, uv[:, 0], uv[:, 1])
+
+
+def _store(planes: Planes, y: torch.Tensor, uv: torch.Tensor) -> None:
+    """Float or uint8 planes -> the uint8 views y (B,H,W) and uv (B,2,H/2,W/2)."""
+    for source, target in ((planes.y, y), (planes.u, uv[:, 0]), (planes.v, uv[:, 1])):
+        if source.is_floating_point():
+            source = source.round().clamp_(0, 255)
+        target.copy_(source)
 
 
 class StereoProcessor:
-    """Stateful per video: scene cuts, depth range window, estimator history."""
+    """Stateful per video: scene cuts, depth range window, estimator history, buffers."""
 
     def __init__(
         self,
@@ -77,32 +76,98 @@ class StereoProcessor:
         self._colour = colour
         self._cuts = SceneCutDetector()
         self._normaliser = DepthRangeNormaliser(window)
+        self._renderer = ViewRenderer()
         estimator.reset()
 
     def nearness(self, planes: Planes) -> torch.Tensor:
         """(B,h,w) nearness in [0,1], 1 = nearest, at the estimator's resolution."""
-        cuts = self._cuts.detect(thumbnails(planes.y))
-        raw = self._estimator.estimate(FrameBatch(planes, self._colour, cuts))
+        batch = FrameBatch(planes, self._colour, [])
+        batch.cuts = self._cuts.detect(thumbnails(batch.preview(PREVIEW_WIDTH).y))
+        raw = self._estimator.estimate(batch)
         if not self._estimator.absolute:
-            raw = self._normaliser.normalise(raw, cuts)
+            raw = self._normaliser.normalise(raw, batch.cuts)
         if raw.shape[-1] > planes.y.shape[-1]:
             raw = resize(raw, planes.y.shape[-2:])
         return raw.clamp(0.0, 1.0)
 
-    def warm_up(self, planes: Planes) -> None:
-        """Feeds frames through the temporal state without producing output."""
+    def warm_up(self, frames: torch.Tensor) -> None:
+        """Feeds I420 frames through the temporal state without producing output."""
         if not self._estimator.absolute:
-            self.nearness(planes)
+            self.nearness(_planes(*split_i420(frames)))
 
-    def process(self, planes: Planes) -> Planes:
-        nearness = self.nearness(planes)
+    def process(self, frames: torch.Tensor, out: torch.Tensor) -> None:
+        """I420 uint8 frames (B, H*3/2, W) -> the packed I420 output frames in `out`."""
+        y, uv = split_i420(frames)
+        height, width = y.shape[-2:]
+        nearness = self.nearness(_planes(y, uv))
+        out_y, out_uv = split_i420(out)
         if self._format is StereoFormat.DEPTH:
-            return depth_planes(resize(nearness, planes.y.shape[-2:]), self._colour)
+            _store(depth_planes(resize(nearness, (height, width)), self._colour), out_y, out_uv)
+            return
         if not self._estimator.absolute:
-            radius = round(EDGE_DILATION_PX * nearness.shape[-1] / planes.y.shape[-1])
+            radius = round(EDGE_DILATION_PX * nearness.shape[-1] / width)
             nearness = dilate_nearness(nearness, max(1, radius))
-        left, right = render_eyes(planes, nearness, self._settings)
-        return pack(self._format, left, right, self._colour)
+        settings = self._settings
+        share = rows_per_position(nearness.shape[-2], height)
+        grids = [
+            None
+            if gain == 0
+            else position_grid(
+                eye_columns(nearness, width, gain, settings.convergence), height, width, share
+            )
+            for gain in eye_gains(width, settings.divergence, settings.synthetic_view.value)
+        ]
+        views = _eye_views(self._format, out_y, out_uv, height, width)
+        if views is None:  # halved or mixed formats: render whole eyes, then pack
+            eyes = [self._eye_buffer(frames, side) for side in ("left", "right")]
+            self._render(y, uv, grids, share, [split_i420(eye) for eye in eyes])
+            left, right = (_planes(*split_i420(eye)) for eye in eyes)
+            _store(pack(self._format, left, right, self._colour), out_y, out_uv)
+        else:
+            self._render(y, uv, grids, share, views)
+
+    def _eye_buffer(self, frames: torch.Tensor, side: str) -> torch.Tensor:
+        return self._renderer.buffer(
+            "eye." + side, tuple(frames.shape), frames.dtype, frames.device
+        )
+
+    def _render(
+        self,
+        y: torch.Tensor,
+        uv: torch.Tensor,
+        grids: list[torch.Tensor | None],
+        share: int,
+        views: list[tuple[torch.Tensor, torch.Tensor]],
+    ) -> None:
+        """Both eyes of every frame, one frame at a time (its buffers stay in cache)."""
+        renderer = self._renderer
+        height, width = y.shape[-2:]
+        for index in range(y.shape[0]):
+            luma_taps = renderer.taps(y[index : index + 1], "y")
+            chroma_taps = renderer.taps(uv[index], "uv")
+            for grid, (eye_y, eye_uv) in zip(grids, views, strict=True):
+                if grid is None:
+                    eye_y[index].copy_(y[index])
+                    eye_uv[index].copy_(uv[index])
+                    continue
+                positions = renderer.positions(grid[index], height // share, width)
+                renderer.resample(luma_taps, positions, eye_y[index : index + 1])
+                chroma = renderer.chroma_positions(positions, height)
+                renderer.resample(chroma_taps, chroma, eye_uv[index])
+
+
+def _eye_views(
+    fmt: StereoFormat, y: torch.Tensor, uv: torch.Tensor, height: int, width: int
+) -> list[tuple[torch.Tensor, torch.Tensor]] | None:
+    """Where each eye lands in the packed output, for formats that place eyes whole."""
+    half_w, half_h = width // 2, height // 2
+    if fmt in (StereoFormat.FULL_SBS, StereoFormat.CROSS_EYED):
+        first = (y[..., :width], uv[..., :half_w])
+        second = (y[..., width:], uv[..., half_w:])
+        return [first, second] if fmt is StereoFormat.FULL_SBS else [second, first]
+    if fmt is StereoFormat.FULL_TB:
+        return [(y[:, :height], uv[:, :, :half_h]), (y[:, height:], uv[:, :, half_h:])]
+    return None
 
 
 def resize(x: torch.Tensor, size: tuple[int, ...] | torch.Size) -> torch.Tensor:
@@ -114,41 +179,26 @@ def resize(x: torch.Tensor, size: tuple[int, ...] | torch.Size) -> torch.Tensor:
     ).squeeze(1)
 
 
-def warp_columns(
-    nearness: torch.Tensor, size: tuple[int, int], gain: float, convergence: float
-) -> torch.Tensor:
-    """Source columns for a (H,W) view, computed at the depth map's resolution.
+class ArrayPool:
+    """Hands out equally shaped uint8 arrays again once they are given back.
 
-    The z-buffer warp runs where the depth lives (the builtin map is ~192 px wide), and
-    only the resulting displacement is upsampled: full-resolution cost stays one resize
-    plus the sampling itself.
+    Frames cross threads (decode -> torch -> encode) in multi-megabyte arrays; a fresh
+    one per batch costs page faults on every first touch, a recycled one does not.
     """
-    height, width = size
-    scale = nearness.shape[-1] / width
-    low = source_columns(nearness, gain * scale, convergence)
-    grid = torch.arange(nearness.shape[-1], device=low.device, dtype=low.dtype)
-    displacement = resize((low - grid) / scale, (height, width))
-    columns = torch.arange(width, device=low.device, dtype=low.dtype)
-    return (columns + displacement).clamp_(0, width - 1)
 
+    def __init__(self, shape: tuple[int, ...], keep: int = 4) -> None:
+        self.shape = shape
+        self._free: queue.Queue[np.ndarray] = queue.Queue(maxsize=keep)
 
-def render_eyes(
-    planes: Planes, nearness: torch.Tensor, settings: ConversionSettings
-) -> tuple[Planes, Planes]:
-    height, width = planes.y.shape[-2:]
-    gains = eye_gains(width, settings.divergence, settings.synthetic_view.value)
-    eyes = []
-    for gain in gains:
-        if gain == 0:
-            eyes.append(planes)
-            continue
-        columns = warp_columns(nearness, (height, width), gain, settings.convergence)
-        y = sample_columns(planes.y.unsqueeze(1), columns, cubic=True).squeeze(1)
-        # Chroma: the same displacement at half size (a 2x2 mean keeps the column centres).
-        chroma_columns = (nnf.avg_pool2d(columns.unsqueeze(1), 2).squeeze(1) - 0.5) / 2
-        uv = sample_columns(torch.stack([planes.u, planes.v], 1), chroma_columns.clamp_(min=0))
-        eyes.append(Planes(y, uv[:, 0], uv[:, 1]))
-    return eyes[0], eyes[1]
+    def take(self) -> np.ndarray:
+        try:
+            return self._free.get_nowait()
+        except queue.Empty:
+            return np.empty(self.shape, dtype=np.uint8)
+
+    def give(self, array: np.ndarray) -> None:
+        with contextlib.suppress(queue.Full):
+            self._free.put_nowait(array)
 
 
 # --------------------------------------------------------------------------- threads

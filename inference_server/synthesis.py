@@ -1,4 +1,4 @@
-"""View synthesis: a horizontal forward warp with a z-buffer, then a bilinear gather.
+"""View synthesis: a horizontal forward warp with a z-buffer, then a linear gather.
 
 Depth convention everywhere in the engine: *nearness* in [0,1], 1 = nearest.
 A pixel at column x with nearness n appears in a synthesised view at
@@ -8,7 +8,7 @@ several land on the same column; columns nothing lands on (disocclusions) take t
 background side's nearness and stretch the background side's colour.
 
 Doing the warp on nearness first and then sampling colour backwards keeps the colour
-sampling bilinear (sharp, sub-pixel exact) wherever the source is visible.
+sampling linear and sub-pixel exact wherever the source is visible.
 """
 
 from __future__ import annotations
@@ -86,24 +86,34 @@ def source_columns(nearness: torch.Tensor, gain: float, convergence: float) -> t
     return torch.where(disoccluded, donor_source, sample_at).clamp_(0, width - 1)
 
 
-def sample_columns(image: torch.Tensor, columns: torch.Tensor, cubic: bool = False) -> torch.Tensor:
-    """image (B,C,H,W), columns (B,H,W) fractional -> (B,C,H,W), interpolated along rows.
+def sample_columns(image: torch.Tensor, columns: torch.Tensor) -> torch.Tensor:
+    """image (B,C,H,W), columns (B,H,W) fractional -> (B,C,H,W), linear along rows.
 
-    One fused grid_sample: rows are hit exactly, so only the horizontal taps weigh in.
-    cubic=True (4 taps) stays sharper than linear on fine texture, which is where a
-    sub-pixel shift costs most.
+    The float twin of warp.ViewRenderer (which does the same on uint8 planes in fixed
+    point): rows are hit exactly, so only the two horizontal taps weigh in.
     """
-    height, width = columns.shape[-2:]
-    gx = columns * (2.0 / max(width - 1, 1)) - 1.0
-    gy = torch.linspace(-1.0, 1.0, height, device=columns.device, dtype=columns.dtype)
-    grid = torch.stack([gx, gy.view(1, height, 1).expand_as(gx)], dim=-1).to(image.dtype)
-    return nnf.grid_sample(
-        image,
-        grid,
-        mode="bicubic" if cubic else "bilinear",
-        padding_mode="border",
-        align_corners=True,
-    )
+    width = image.shape[-1]
+    columns = columns.clamp(0, width - 1).unsqueeze(1).to(image.dtype)
+    left = columns.floor()
+    fraction = columns - left
+    index = left.long().expand(-1, image.shape[1], -1, -1)
+    lo = torch.gather(image, -1, index)
+    hi = torch.gather(image, -1, (index + 1).clamp_(max=width - 1))
+    return lo + (hi - lo) * fraction
+
+
+def eye_columns(
+    nearness: torch.Tensor, width: int, gain: float, convergence: float
+) -> torch.Tensor:
+    """source_columns on a depth map smaller than the frame, in frame pixels.
+
+    The z-buffer warp runs where the depth lives (the builtin map is ~192 px wide); the
+    result is each depth pixel's source column in frame pixels, measured at that depth
+    pixel's centre (warp.position_grid takes it from there).
+    """
+    scale = width / nearness.shape[-1]
+    low = source_columns(nearness, gain / scale, convergence)
+    return (low + 0.5) * scale - 0.5 if scale != 1 else low
 
 
 def synthesize_view(
@@ -112,7 +122,7 @@ def synthesize_view(
     """image (B,C,H,W) float, nearness (B,H,W) in [0,1] -> the view shifted by `gain`."""
     if gain == 0:
         return image
-    return sample_columns(image, source_columns(nearness, gain, convergence), cubic=True)
+    return sample_columns(image, source_columns(nearness, gain, convergence))
 
 
 def eye_gains(width: int, divergence: float, synthetic_view: str) -> tuple[float, float]:

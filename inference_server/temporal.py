@@ -17,6 +17,19 @@ CUT_THRESHOLD = 40.0
 _THUMB = (36, 64)
 
 
+def percentiles(flat: torch.Tensor, qs: tuple[float, ...], samples: int = 4096) -> torch.Tensor:
+    """Per row of (B,N) `flat`, the values at quantiles `qs` -> (len(qs), B).
+
+    Measured on a regular subsample of about `samples` values, by selection (kthvalue)
+    rather than a full sort: the same range to a fraction of a percent, far cheaper.
+    """
+    if flat.shape[1] > 2 * samples:
+        flat = flat[:, :: flat.shape[1] // samples]
+    flat = flat.float()
+    last = flat.shape[1] - 1
+    return torch.stack([flat.kthvalue(round(q * last) + 1, dim=1).values for q in qs])
+
+
 def thumbnails(luma: torch.Tensor) -> torch.Tensor:
     """(B,H,W) float luma -> (B,36,64) area-averaged thumbnails."""
     return nnf.adaptive_avg_pool2d(luma.unsqueeze(1), _THUMB).squeeze(1)
@@ -54,12 +67,7 @@ class DepthRangeNormaliser:
 
     def normalise(self, raw: torch.Tensor, cuts: list[bool]) -> torch.Tensor:
         """raw (B,h,w) -> nearness (B,h,w) in [0,1]."""
-        flat = raw.flatten(1)
-        if flat.shape[1] > 16384:  # quantiles on a subsample: same range, far cheaper
-            flat = flat[:, :: flat.shape[1] // 16384 + 1]
-        bounds = torch.quantile(
-            flat.float(), torch.tensor([0.02, 0.98], device=raw.device), dim=1
-        ).T.tolist()
+        bounds = percentiles(raw.flatten(1), (0.02, 0.98)).T.tolist()
         lows, highs = [], []
         for (low, high), cut in zip(bounds, cuts, strict=True):
             if cut:

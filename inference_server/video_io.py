@@ -7,11 +7,13 @@ the right/bottom, because 4:2:0 H.264 in browsers needs even dimensions.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any, Protocol
 
 import av
 import numpy as np
@@ -37,12 +39,21 @@ class VideoSource:
     rotation: int  # counter-clockwise degrees, multiple of 90
     colour: ColourInfo
     cropped: tuple[int, int]  # pixels dropped on the right and bottom (0 or 1)
+    variable_rate: bool = False  # frame durations differ (see frame_durations_vary)
 
 
 @dataclass(frozen=True)
 class DecodedFrame:
     i420: np.ndarray  # (H*3//2, W) uint8
     pts: int
+    duration: int  # until the next frame; the last one: until the stream's end
+
+
+@dataclass(frozen=True)
+class DecodedBatch:
+    frames: np.ndarray  # (batch_size, H*3//2, W) uint8; the first len(pts) are filled
+    pts: list[int]
+    durations: list[int]
 
 
 def open_input(path: Path) -> av.container.InputContainer:
@@ -59,7 +70,8 @@ def open_input(path: Path) -> av.container.InputContainer:
 
 
 def probe_source(path: Path) -> VideoSource:
-    """Reads the stream header and the first frame (for rotation and actual size)."""
+    """Reads the stream header, the first frame (for rotation and actual size) and the
+    packet timestamps (for variable frame rate)."""
     with open_input(path) as container:
         stream = container.streams.video[0]
         try:
@@ -87,25 +99,63 @@ def probe_source(path: Path) -> VideoSource:
             raise MediaError(f"{path.name} is {width}x{height}: too small to convert.")
         rotation = round(first.rotation or 0) % 360
         rotation = (rotation + 45) // 90 * 90 % 360
-        return VideoSource(
-            width=width - width % 2,
-            height=height - height % 2,
-            time_base=time_base,
-            rate=Fraction(rate),
-            total_frames=max(total, 0),
-            rotation=rotation,
-            colour=colour,
-            cropped=(width % 2, height % 2),
-        )
+    with open_input(path) as container:  # a fresh demuxer: the scan starts at packet 0
+        variable_rate = frame_durations_vary(container)
+    return VideoSource(
+        width=width - width % 2,
+        height=height - height % 2,
+        time_base=time_base,
+        rate=Fraction(rate),
+        total_frames=max(total, 0),
+        rotation=rotation,
+        colour=colour,
+        cropped=(width % 2, height % 2),
+        variable_rate=variable_rate,
+    )
 
 
-def frame_to_i420(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
-    """One decoded frame -> (height*3//2, width) uint8, cropping odd edges."""
+SCAN_PACKETS = 20_000  # a segment is scanned whole; a long film by its first minutes
+
+
+def frame_durations_vary(container: av.container.InputContainer) -> bool:
+    """True when the video's frames (by presentation time) last different times.
+
+    Reads packet headers only, no decoding. A difference of one time-base tick is
+    rounding, not VFR.
+    """
+    stream = container.streams.video[0]
+    starts: list[int] = []
+    end = None
+    complete = True
+    try:
+        for packet in container.demux(stream):
+            if packet.pts is None or packet.size == 0:
+                continue
+            starts.append(packet.pts)
+            finish = packet.pts + (packet.duration or 0)
+            end = finish if end is None else max(end, finish)
+            if len(starts) >= SCAN_PACKETS:
+                complete = False
+                break
+    except av.error.FFmpegError:
+        return False
+    starts.sort()
+    steps = [b - a for a, b in itertools.pairwise(starts)]
+    if complete and end is not None and end > starts[-1]:
+        steps.append(end - starts[-1])
+    return bool(steps) and max(steps) - min(steps) > 1
+
+
+def frame_to_i420(
+    frame: av.VideoFrame, width: int, height: int, out: np.ndarray | None = None
+) -> np.ndarray:
+    """One decoded frame -> (height*3//2, width) uint8 (into `out`), cropping odd edges."""
     if frame.format.name not in _NATIVE_FORMATS:
         frame = frame.reformat(format="yuv420p")
     if frame.width < width or frame.height < height:
         frame = frame.reformat(width=width, height=height, format="yuv420p")
-    out = np.empty((height * 3 // 2, width), dtype=np.uint8)
+    if out is None:
+        out = np.empty((height * 3 // 2, width), dtype=np.uint8)
     out[:height] = _plane(frame, 0)[:height, :width]
     quarter = (height // 2) * (width // 2)
     chroma = out[height:].reshape(-1)
@@ -120,10 +170,15 @@ def _plane(frame: av.VideoFrame, index: int) -> np.ndarray:
     return rows.reshape(-1, plane.line_size)[: plane.height, : plane.width]
 
 
-def decode_frames(path: Path, source: VideoSource) -> Iterator[DecodedFrame]:
-    """Every frame in presentation order, pts strictly increasing (repaired if needed)."""
+def _timed_frames(path: Path, source: VideoSource) -> Iterator[tuple[av.VideoFrame, int, int]]:
+    """(frame, pts, duration) in presentation order, pts strictly increasing (repaired if
+    needed). A frame lasts until the next one starts; the last one until the stream's
+    end, the latest pts + duration of any frame (how the video toolkit measures a
+    segment), so converted segments join without drifting."""
     frame_step = max(1, round(1 / (source.rate * source.time_base))) if source.rate else 1
-    last_pts: int | None = None
+    held: tuple[av.VideoFrame, int] | None = None
+    last_step = frame_step
+    end = 0
     with open_input(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
@@ -131,13 +186,46 @@ def decode_frames(path: Path, source: VideoSource) -> Iterator[DecodedFrame]:
             for frame in container.decode(stream):
                 pts = frame.pts
                 if pts is None:
-                    pts = 0 if last_pts is None else last_pts + frame_step
-                if last_pts is not None and pts <= last_pts:
-                    pts = last_pts + 1
-                last_pts = pts
-                yield DecodedFrame(frame_to_i420(frame, source.width, source.height), pts)
+                    pts = 0 if held is None else held[1] + frame_step
+                if held is not None and pts <= held[1]:
+                    pts = held[1] + 1
+                end = max(end, pts + (frame.duration or 0))
+                if held is not None:
+                    last_step = pts - held[1]
+                    yield held[0], held[1], last_step
+                held = (frame, pts)
         except av.error.FFmpegError as exc:
             raise MediaError(f"{path.name} could not be decoded: {exc}.") from exc
+    if held is not None:
+        yield held[0], held[1], end - held[1] if end > held[1] else last_step
+
+
+def decode_frames(path: Path, source: VideoSource) -> Iterator[DecodedFrame]:
+    """Every frame in presentation order, with its pts and duration (see _timed_frames)."""
+    for frame, pts, duration in _timed_frames(path, source):
+        yield DecodedFrame(frame_to_i420(frame, source.width, source.height), pts, duration)
+
+
+class ArraySource(Protocol):
+    def take(self) -> np.ndarray: ...
+
+
+def decode_batches(
+    path: Path, source: VideoSource, batch_size: int, arrays: ArraySource
+) -> Iterator[DecodedBatch]:
+    """Frames decoded straight into (batch_size, H*3//2, W) arrays taken from `arrays`."""
+    batch: DecodedBatch | None = None
+    for frame, pts, duration in _timed_frames(path, source):
+        if batch is None:
+            batch = DecodedBatch(arrays.take(), [], [])
+        frame_to_i420(frame, source.width, source.height, out=batch.frames[len(batch.pts)])
+        batch.pts.append(pts)
+        batch.durations.append(duration)
+        if len(batch.pts) == batch_size:
+            yield batch
+            batch = None
+    if batch is not None:
+        yield batch
 
 
 def decode_tail(path: Path, seconds: float) -> list[np.ndarray]:
@@ -170,6 +258,7 @@ class Encoder:
         audio_from: Path | None = None,
     ) -> None:
         self._container = av.open(str(path), mode="w")
+        self._durations: dict[int, int] = {}
         self._audio_input: av.container.InputContainer | None = None
         self._audio_stream: av.audio.stream.AudioStream | None = None
         stream = self._container.add_stream("libx264", rate=source.rate)
@@ -184,6 +273,11 @@ class Encoder:
         ctx.colorspace = source.colour.matrix
         ctx.color_range = source.colour.range
         ctx.options = {"crf": str(crf), "preset": preset, "movflags": "+faststart"}
+        if source.variable_rate:
+            # Without B-frames, packets are in presentation order and an mp4 sample's
+            # duration (the gap to the next one) is the frame's own: VFR timing, the
+            # last frame's included, survives as packet durations.
+            ctx.max_b_frames = 0
         if source.rotation:
             stream.set_display_rotation(source.rotation)
         self._stream = stream
@@ -200,20 +294,29 @@ class Encoder:
         self._audio_input = audio_input
         self._audio_stream = self._container.add_stream_from_template(audio_input.streams.audio[0])
 
-    def write(self, i420: np.ndarray, pts: int) -> None:
+    def write(self, i420: np.ndarray, pts: int, duration: int = 0) -> None:
         frame = av.VideoFrame.from_ndarray(i420, format="yuv420p")
         frame.pts = pts
+        if duration > 0:
+            frame.duration = duration
+            self._durations[pts] = duration
         frame.time_base = self._source.time_base
         frame.color_range = self._source.colour.range
         frame.colorspace = self._source.colour.matrix
         frame.color_primaries = self._source.colour.primaries
         frame.color_trc = self._source.colour.trc
         for packet in self._stream.encode(frame):
-            self._container.mux(packet)
+            self._mux(packet)
+
+    def _mux(self, packet: av.Packet[Any]) -> None:
+        """Muxes a video packet with its frame's duration (the encoder may guess another)."""
+        if packet.pts is not None:
+            packet.duration = self._durations.pop(packet.pts, packet.duration)
+        self._container.mux(packet)
 
     def close(self) -> None:
         for packet in self._stream.encode(None):
-            self._container.mux(packet)
+            self._mux(packet)
         if self._audio_input is not None and self._audio_stream is not None:
             with self._audio_input:
                 for packet in self._audio_input.demux(self._audio_input.streams.audio[0]):

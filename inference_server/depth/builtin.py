@@ -1,6 +1,7 @@
 """A depth estimator with no weights: classical monocular cues plus motion parallax.
 
-Cues, all computed on a small copy of the frame (cheap on any CPU):
+Cues, all computed on a small copy of the frame (the batch's shared preview, at most
+WORK_WIDTH wide: cheap on any CPU):
 - position: the lower part of a frame is usually nearer (ground plane);
 - focus: sharp, high-contrast regions are usually the subject, nearer than the
   defocused or hazy background;
@@ -15,15 +16,25 @@ import torch
 import torch.nn.functional as nnf
 
 from inference_server.depth.base import FrameBatch
+from inference_server.temporal import percentiles
 
 WORK_WIDTH = 192
 
 
+def _box_1d(x: torch.Tensor, radius: int, dim: int) -> torch.Tensor:
+    """Mean over 2r+1 neighbours along `dim`, edges replicated; running sums make the
+    cost independent of the radius."""
+    n = x.shape[dim]
+    index = torch.arange(-radius, n + radius, device=x.device).clamp_(0, n - 1)
+    sums = x.index_select(dim, index).cumsum(dim)
+    window = sums.narrow(dim, 2 * radius, n).clone()
+    window.narrow(dim, 1, n - 1).sub_(sums.narrow(dim, 0, n - 1))
+    return window.div_(2 * radius + 1)
+
+
 def _box(x: torch.Tensor, radius: int) -> torch.Tensor:
-    """Box mean of side 2r+1, separable (two 1-D pools: cost linear in the radius)."""
-    k = 2 * radius + 1
-    padded = nnf.pad(x, (radius, radius, radius, radius), mode="replicate")
-    return nnf.avg_pool2d(nnf.avg_pool2d(padded, (1, k), stride=1), (k, 1), stride=1)
+    """Box mean of side 2r+1 over the last two dims, edges replicated."""
+    return _box_1d(_box_1d(x, radius, -1), radius, -2)
 
 
 def guided_filter(guide: torch.Tensor, src: torch.Tensor, radius: int, eps: float) -> torch.Tensor:
@@ -38,8 +49,7 @@ def guided_filter(guide: torch.Tensor, src: torch.Tensor, radius: int, eps: floa
 
 def _normalise_each(x: torch.Tensor) -> torch.Tensor:
     """Scales each frame's map by its own 95th percentile into about [0,1]."""
-    flat = x.flatten(1)
-    top = torch.quantile(flat, 0.95, dim=1).clamp_min(1e-6).view(-1, 1, 1, 1)
+    top = percentiles(x.flatten(1), (0.95,))[0].clamp_min(1e-6).view(-1, 1, 1, 1)
     return (x / top).clamp_(0.0, 1.0)
 
 
@@ -54,16 +64,12 @@ class BuiltinDepth:
         self._previous = None
 
     def estimate(self, batch: FrameBatch) -> torch.Tensor:
-        y = batch.planes.y
-        height, width = y.shape[-2:]
-        work_w = min(WORK_WIDTH, width)
-        work_h = max(2, round(height * work_w / width))
-        size = (work_h, work_w)
-        luma = nnf.interpolate(y.unsqueeze(1), size=size, mode="area") / 255.0
-        chroma = torch.stack([batch.planes.u, batch.planes.v], dim=1)
-        chroma = nnf.interpolate(chroma, size=size, mode="area") / 255.0 - 0.5
+        preview = batch.preview(WORK_WIDTH)
+        luma = preview.y.unsqueeze(1) / 255.0
+        chroma = torch.stack([preview.u, preview.v], dim=1) / 255.0 - 0.5
+        work_h, work_w = luma.shape[-2:]
 
-        rows = torch.linspace(0.0, 1.0, work_h, device=y.device, dtype=y.dtype)
+        rows = torch.linspace(0.0, 1.0, work_h, device=luma.device, dtype=luma.dtype)
         position = rows.view(1, 1, -1, 1).expand_as(luma)
 
         lap = (luma - _box(luma, 1)).abs()

@@ -46,7 +46,8 @@ class DepthAnythingDepth:
 
     def estimate(self, batch: FrameBatch) -> torch.Tensor:
         planes = batch.planes
-        rgb = yuv_to_rgb(planes.y, planes.u, planes.v, batch.colour)
+        y, u, v = (p.float() for p in (planes.y, planes.u, planes.v))
+        rgb = yuv_to_rgb(y, u, v, batch.colour)
         size = network_size(rgb.shape[-2], rgb.shape[-1], self._input_size)
         pixels = nnf.interpolate(rgb, size=size, mode="bicubic", align_corners=False)
         pixels = pixels.to(self._device, self._dtype).clamp_(0, 1)

@@ -38,7 +38,7 @@ class ExternalDepth:
                     f"The depth video {self._path.name} has fewer frames than the input video."
                 )
             lumas.append(torch.from_numpy(frame.i420[: self._source.height]))
-        depth = torch.stack(lumas).to(y.device, y.dtype)
+        depth = torch.stack(lumas).to(y.device, torch.float32)
         k = self._source.rotation // 90
         if k:
             depth = torch.rot90(depth, k, dims=(-2, -1))

@@ -27,8 +27,13 @@ def frames_of(path: Path) -> tuple[list[av.VideoFrame], av.video.stream.VideoStr
     return frames, stream
 
 
+def seconds(frame: av.VideoFrame) -> float:
+    assert frame.pts is not None and frame.time_base is not None
+    return round(float(frame.pts * frame.time_base), 4)
+
+
 def times(frames: list[av.VideoFrame]) -> list[float]:
-    return [round(float(f.pts * f.time_base), 4) for f in frames]
+    return [seconds(f) for f in frames]
 
 
 def test_frames_timestamps_rotation_and_audio_survive(tricky_clip: Path, tmp_path: Path) -> None:

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 
 def save_tiny_depth_anything(directory: Path) -> Path:
     from transformers import AutoModelForDepthEstimation, DepthAnythingConfig, Dinov2Config
 
-    backbone = Dinov2Config(
-        hidden_size=32,
-        num_hidden_layers=4,
-        num_attention_heads=2,
-        intermediate_size=64,
-        patch_size=14,
-        image_size=518,
-        out_features=["stage1", "stage2", "stage3", "stage4"],
-        reshape_hidden_states=False,
-    )
+    # Passed as a dict: the config's typed signature omits some accepted keywords.
+    backbone_args: dict[str, Any] = {
+        "hidden_size": 32,
+        "num_hidden_layers": 4,
+        "num_attention_heads": 2,
+        "intermediate_size": 64,
+        "patch_size": 14,
+        "image_size": 518,
+        "out_features": ["stage1", "stage2", "stage3", "stage4"],
+        "reshape_hidden_states": False,
+    }
+    backbone = Dinov2Config(**backbone_args)
     config = DepthAnythingConfig(
         backbone_config=backbone,
         reassemble_hidden_size=32,
@@ -26,5 +29,6 @@ def save_tiny_depth_anything(directory: Path) -> Path:
         head_hidden_size=8,
         depth_estimation_type="relative",
     )
-    AutoModelForDepthEstimation.from_config(config).save_pretrained(directory)
+    model = AutoModelForDepthEstimation.from_config(config)  # type: ignore[no-untyped-call]
+    model.save_pretrained(directory)
     return directory

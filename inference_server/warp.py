@@ -1,0 +1,138 @@
+"""Rendering views at full resolution from uint8 planes: the engine's hot loop.
+
+The z-buffer warp (synthesis.source_columns) runs on the depth map's own grid, which is
+small for the builtin estimator. Its result, a source column per depth pixel, becomes a
+source column for every pixel of every plane here, and each row is resampled with linear
+interpolation in 8-bit fixed point:
+
+- the source columns are resampled onto a grid that spans the frame corner to corner
+  (`position_grid`), so the bilinear upsample to full size needs no clamp and leaves no
+  smear at the borders;
+- a pixel's two taps are packed once per frame into one int32,
+  (s[x] << 8) + 128 + ((s[x+1] - s[x]) << 17), so a single gather fetches both, and
+  ((g & 0x1FFFF) + (g >> 17) * frac) >> 8 is the rounded lerp;
+- chroma takes the luma positions at every other row and column, halved;
+- with a depth map of at most half the frame's rows, row pairs share their positions
+  (see rows_per_position), which halves the per-pixel position work;
+- every full-size buffer is allocated once per frame size and reused: on a CPU, a fresh
+  multi-megabyte tensor per op costs more in page faults than the op itself.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as nnf
+
+FRACTION_BITS = 8
+_ONE = 1 << FRACTION_BITS
+_LOW_BITS = (1 << 17) - 1  # s[x] << 8 plus the rounding half
+
+
+def rows_per_position(depth_height: int, frame_height: int) -> int:
+    """2 (row pairs share their source columns) when the depth map has at most half the
+    frame's rows: its displacement then has no vertical detail a single row could show,
+    and the per-pixel position work halves. 1 otherwise (full-resolution depth)."""
+    return 2 if 2 * depth_height <= frame_height and frame_height % 2 == 0 else 1
+
+
+def position_grid(
+    columns: torch.Tensor, height: int, width: int, rows_per_position: int = 1
+) -> torch.Tensor:
+    """Source columns (B,h,w), in frame pixels, measured at the depth map's pixel centres
+    -> the same at an (h,w) grid spanning the frame: its corners are the corner pixels
+    (rows: the centres of the corner row groups when rows share positions)."""
+    _, h, w = columns.shape
+    device, dtype = columns.device, columns.dtype
+    if (h, w) == (height, width) and rows_per_position == 1:
+        return columns.clamp(0, width - 1)
+    margin = (rows_per_position - 1) / 2
+    xs = torch.linspace(0.0, width - 1.0, w, device=device, dtype=dtype)
+    ys = torch.linspace(margin, height - 1.0 - margin, h, device=device, dtype=dtype)
+    # grid_sample (align_corners=False) puts the map's edges at the frame's edges.
+    gx = (2.0 * xs + 1.0) / width - 1.0
+    gy = (2.0 * ys + 1.0) / height - 1.0
+    grid = torch.stack([gx.view(1, w).expand(h, w), gy.view(h, 1).expand(h, w)], dim=-1)
+    centres = (torch.arange(w, device=device, dtype=dtype) + 0.5) * (width / w) - 0.5
+    displacement = (columns - centres).unsqueeze(1)
+    resampled = nnf.grid_sample(
+        displacement,
+        grid.expand(columns.shape[0], h, w, 2),
+        mode="bilinear",
+        padding_mode="border",
+        align_corners=False,
+    ).squeeze(1)
+    return (xs + resampled).clamp_(0, width - 1)
+
+
+class ViewRenderer:
+    """Resamples the rows of uint8 planes at fractional source columns, into any view.
+
+    One renderer serves one video: its buffers are kept between frames.
+    """
+
+    def __init__(self) -> None:
+        self._buffers: dict[tuple[str, tuple[int, ...], torch.dtype, str], torch.Tensor] = {}
+
+    def buffer(
+        self, name: str, shape: tuple[int, ...], dtype: torch.dtype, device: torch.device
+    ) -> torch.Tensor:
+        """A named scratch tensor, created on first use and reused afterwards."""
+        key = (name, shape, dtype, str(device))
+        buffer = self._buffers.get(key)
+        if buffer is None:
+            buffer = torch.empty(shape, dtype=dtype, device=device)
+            self._buffers[key] = buffer
+        return buffer
+
+    def taps(self, plane: torch.Tensor, name: str) -> torch.Tensor:
+        """(C,H,W) uint8 -> (C,H,W) int32: both interpolation taps of each pixel, packed."""
+        shape = tuple(plane.shape)
+        packed = self.buffer(name + ".taps", shape, torch.int32, plane.device)
+        step = self.buffer("step", shape, torch.int32, plane.device)
+        packed.copy_(plane)
+        step[..., :-1].copy_(plane[..., 1:])
+        step[..., -1:].copy_(plane[..., -1:])
+        step.sub_(packed).mul_(1 << 17)
+        torch.add(step, packed, alpha=_ONE, out=packed)
+        return packed.add_(_ONE // 2)
+
+    def positions(self, grid: torch.Tensor, rows: int, width: int) -> torch.Tensor:
+        """(h,w) source columns from position_grid -> (rows,W) int32 with FRACTION_BITS
+        fractional bits; rows = frame height / rows_per_position.
+
+        Upsampling is linear between grid points, so where a view runs off the frame
+        (columns clamped at an edge) the last grid cell is squeezed rather than cut.
+        """
+        up = self.buffer("up", (1, 1, rows, width), torch.float32, grid.device)
+        # + 0.5: the conversion below truncates, and the fraction should be rounded.
+        scaled = (grid.float() * _ONE + 0.5).view(1, 1, *grid.shape)
+        torch.ops.aten.upsample_bilinear2d.out(scaled, [rows, width], True, None, None, out=up)
+        fixed = self.buffer("positions", (rows, width), torch.int32, grid.device)
+        return fixed.copy_(up.view(rows, width))
+
+    def chroma_positions(self, luma_positions: torch.Tensor, frame_height: int) -> torch.Tensor:
+        """Luma positions (rows,W) -> 4:2:0 chroma positions (H/2,W/2), same fixed point."""
+        rows, width = luma_positions.shape
+        out = self.buffer(
+            "chroma.positions", (frame_height // 2, width // 2), torch.int32, luma_positions.device
+        )
+        step = 2 * rows // frame_height  # rows of positions per chroma row
+        return torch.bitwise_right_shift(luma_positions[::step, ::2], 1, out=out)
+
+    def resample(self, taps: torch.Tensor, positions: torch.Tensor, out: torch.Tensor) -> None:
+        """Row-wise lerp of packed `taps` (C,H,W) at `positions` (rows,W) into uint8 `out`
+        (C,H,W, any strides); each row of positions serves H/rows consecutive rows."""
+        channels, height, width = taps.shape
+        rows = positions.shape[0]
+        shape = (channels, rows, height // rows, width)
+        device = taps.device
+        index = self.buffer("index", (1, rows, 1, width), torch.int64, device)
+        fraction = self.buffer("fraction", (1, rows, 1, width), torch.int32, device)
+        got = self.buffer("got", shape, torch.int32, device)
+        step = self.buffer("step", shape, torch.int32, device)
+        torch.bitwise_right_shift(positions.view(1, rows, 1, width), FRACTION_BITS, out=index)
+        torch.bitwise_and(positions.view(1, rows, 1, width), _ONE - 1, out=fraction)
+        torch.gather(taps.view(shape), -1, index.expand(shape), out=got)
+        torch.bitwise_right_shift(got, 17, out=step).mul_(fraction)
+        got.bitwise_and_(_LOW_BITS).add_(step).bitwise_right_shift_(FRACTION_BITS)
+        out.view(shape).copy_(got)
