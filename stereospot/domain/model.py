@@ -97,6 +97,8 @@ class Job(BaseModel):
     uploaded_at: datetime | None = None
     chunked_at: datetime | None = None
     completed_at: datetime | None = None
+    # When the job failed; None for jobs that failed before this field existed.
+    failed_at: datetime | None = None
     source_size: int | None = Field(default=None, ge=0)
     source_duration_s: float | None = Field(default=None, ge=0)
     total_segments: int | None = Field(default=None, ge=1)
@@ -113,10 +115,14 @@ class Job(BaseModel):
             )
         return self.model_copy(update={"status": new, **changes})
 
-    def fail(self, reason: str) -> Job:
+    def fail(self, reason: str, at: datetime | None = None) -> Job:
+        """Failed with a readable reason; `at` (the caller's clock) becomes failed_at."""
         reason = " ".join(reason.split()) or "The conversion failed."
         return self.transition(
-            JobStatus.FAILED, failure_reason=reason[:1000], status_before_failure=self.status
+            JobStatus.FAILED,
+            failure_reason=reason[:1000],
+            status_before_failure=self.status,
+            failed_at=at,
         )
 
     def with_changes(self, **changes: object) -> Job:

@@ -54,6 +54,10 @@ class JobStore(Protocol):
     - get(id): the job (any status, deleted included) or None.
     - list_in_progress(limit): jobs whose status is in progress, newest created first.
     - list_completed(limit, cursor): completed jobs, newest completed_at first, paginated.
+    - list_failed(limit, cursor): failed jobs, newest failed_at first, paginated the same
+      way (ties broken by id; a job without failed_at sorts at its created_at where the
+      store can place it: memory and SQLite, not DynamoDB, whose index needs the time).
+    Cursors are opaque; one that cannot be read raises ValueError.
     - delete(id): removes the record (cleanup); absent is fine.
     """
 
@@ -66,6 +70,8 @@ class JobStore(Protocol):
     def list_in_progress(self, limit: int = 100) -> list[Job]: ...
 
     def list_completed(self, limit: int = 20, cursor: str | None = None) -> Page: ...
+
+    def list_failed(self, limit: int = 20, cursor: str | None = None) -> Page: ...
 
     def delete(self, job_id: UUID) -> None: ...
 

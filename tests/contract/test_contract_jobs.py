@@ -206,3 +206,87 @@ def test_delete_removes_the_record_and_absent_is_fine(job_store: JobStore) -> No
     job_store.delete(job.id)
     job_store.create(job)  # the id is free again
     assert job_store.get(job.id) == job
+
+
+# --------------------------------------------------------------------------- failed jobs
+
+
+def failed_job(failed_at: datetime | None, created_at: datetime = T0) -> Job:
+    job = make_job(JobStatus.CHUNKING_IN_PROGRESS, created_at=created_at)
+    return job.fail("The file is not a video we can read.", at=failed_at)
+
+
+def _all_failed_pages(job_store: JobStore, limit: int) -> list[list[Job]]:
+    pages: list[list[Job]] = []
+    cursor: str | None = None
+    for _ in range(100):
+        page = job_store.list_failed(limit=limit, cursor=cursor)
+        assert len(page.jobs) <= limit
+        pages.append(page.jobs)
+        cursor = page.next_cursor
+        if cursor is None:
+            return pages
+    raise AssertionError("list_failed never returned a last page")
+
+
+def test_failed_jobs_page_newest_failure_first_with_a_stable_cursor(job_store: JobStore) -> None:
+    failed = [
+        # Created in the opposite order to their failures: the list follows failed_at.
+        failed_job(T0 + timedelta(hours=1, minutes=i % 4), created_at=T0 - timedelta(minutes=i))
+        for i in range(10)
+    ]
+    removed = failed_job(T0 + timedelta(hours=3)).transition(JobStatus.DELETED)
+    others = [
+        removed,
+        make_job(JobStatus.COMPLETED, T0, T0 + timedelta(hours=2)),
+        make_job(JobStatus.CREATED, T0 + timedelta(hours=4)),
+    ]
+    for job in [*failed, *others]:
+        job_store.create(job)
+
+    first_pass = _all_failed_pages(job_store, limit=3)
+    flattened = [job.id for page in first_pass for job in page]
+    assert len(flattened) == len(set(flattened)) == len(failed)
+    assert set(flattened) == {job.id for job in failed}
+    times = [job.failed_at for page in first_pass for job in page]
+    assert times == sorted(times, reverse=True)  # type: ignore[type-var]
+    assert len(first_pass) <= math.ceil(len(failed) / 3) + 1
+    assert all(first_pass[:-1])
+    assert [job.id for page in _all_failed_pages(job_store, limit=3) for job in page] == flattened
+    assert [job.id for page in _all_failed_pages(job_store, limit=50) for job in page] == flattened
+    # What is listed is the whole job, failure time and reason included.
+    by_id = {job.id: job for job in failed}
+    assert all(job == by_id[job.id] for page in first_pass for job in page)
+
+
+def test_a_job_joins_the_failed_list_when_it_fails_and_leaves_it_when_removed(
+    job_store: JobStore,
+) -> None:
+    job = make_job(JobStatus.CREATED)
+    job_store.create(job)
+    assert job_store.list_failed().jobs == []
+    failed = job_store.save(job.fail("Cancelled before the upload.", at=T0 + timedelta(hours=1)))
+    assert failed.failed_at == T0 + timedelta(hours=1)
+    page = job_store.list_failed()
+    assert page.jobs == [failed] and page.next_cursor is None
+    assert job_store.list_in_progress() == [] and job_store.list_completed().jobs == []
+    job_store.save(failed.transition(JobStatus.DELETED))
+    assert job_store.list_failed().jobs == []
+
+
+@pytest.mark.parametrize("cursor", ["", "not a cursor", "%%%"])
+def test_an_unreadable_failed_cursor_is_a_value_error(job_store: JobStore, cursor: str) -> None:
+    job_store.create(failed_job(T0))
+    with pytest.raises(ValueError, match="cursor"):
+        job_store.list_failed(cursor=cursor)
+
+
+@pytest.mark.platforms("memory", "local")
+def test_a_job_failed_without_a_time_is_listed_at_its_creation(job_store: JobStore) -> None:
+    """Jobs failed before failed_at existed (DynamoDB's sparse index cannot list them)."""
+    older = failed_job(T0 + timedelta(minutes=5))
+    legacy = failed_job(None, created_at=T0 + timedelta(minutes=10))
+    newer = failed_job(T0 + timedelta(minutes=15))
+    for job in (older, legacy, newer):
+        job_store.create(job)
+    assert [j.id for j in job_store.list_failed().jobs] == [newer.id, legacy.id, older.id]

@@ -1,9 +1,11 @@
 """Job <-> DynamoDB item: a flat attribute map that round-trips exactly.
 
 - `job_id` is the partition key; every other field keeps its name.
-- Datetimes are fixed-width UTC ISO strings (the GSIs sort on created_at / completed_at).
+- Datetimes are fixed-width UTC ISO strings (the GSIs sort on created_at / completed_at /
+  failed_at).
 - Floats are Decimals from their shortest repr, so they read back as the same float.
-- Absent optional fields are left out, so the status-completed_at GSI is sparse.
+- Absent optional fields are left out, so the status-completed_at and status-failed_at
+  GSIs are sparse.
 - `settings` is a map; `segment_plan` is compact JSON rows [index, start, duration, frames],
   zlib-compressed into a binary attribute when large, because a whole item must stay under
   DynamoDB's 400 KB (a long video cut into short segments has a long plan).
@@ -29,7 +31,7 @@ from stereospot.adapters.aws.dynamodb_items import (
 from stereospot.domain.model import Job, SegmentPlanEntry
 
 PLAN_COMPRESS_ABOVE = 32 * 1024  # bytes of JSON; smaller plans stay readable in the console
-_TIME_FIELDS = ("created_at", "uploaded_at", "chunked_at", "completed_at")
+_TIME_FIELDS = ("created_at", "uploaded_at", "chunked_at", "completed_at", "failed_at")
 _SPECIAL_FIELDS = {"id", "settings", "segment_plan", *_TIME_FIELDS}
 
 

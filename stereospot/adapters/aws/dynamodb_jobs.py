@@ -1,4 +1,10 @@
-"""JobStore on DynamoDB: table PK job_id, GSIs status-created_at and status-completed_at.
+"""JobStore on DynamoDB: table PK job_id, GSIs status-created_at, status-completed_at and
+status-failed_at.
+
+The failure time has its own attribute and index instead of sharing completed_at with the
+completed jobs: an item's completed_at then always means completion when read back. The
+failed index is sparse: it holds only failed jobs that carry a failed_at (every job failed
+through the use cases does; one failed by older code has none and is not listed).
 
 Writes are conditional (create if absent; save iff the stored version is the one read), so
 of two workers saving from the same version exactly one wins. Lists query the GSIs, never
@@ -27,7 +33,9 @@ if TYPE_CHECKING:
 
 CREATED_INDEX = "status-created_at"
 COMPLETED_INDEX = "status-completed_at"
-_CURSOR_KEYS = frozenset({"job_id", "status", "completed_at"})
+FAILED_INDEX = "status-failed_at"
+# The sort attribute of each paginated index: a cursor is the LastEvaluatedKey of one.
+_SORT_ATTRIBUTES = {COMPLETED_INDEX: "completed_at", FAILED_INDEX: "failed_at"}
 
 
 class DynamoJobStore:
@@ -82,13 +90,19 @@ class DynamoJobStore:
         return jobs[:limit]
 
     def list_completed(self, limit: int = 20, cursor: str | None = None) -> Page:
+        return self._page(COMPLETED_INDEX, JobStatus.COMPLETED, limit, cursor)
+
+    def list_failed(self, limit: int = 20, cursor: str | None = None) -> Page:
+        return self._page(FAILED_INDEX, JobStatus.FAILED, limit, cursor)
+
+    def _page(self, index: str, status: JobStatus, limit: int, cursor: str | None) -> Page:
         _check_limit(limit)
-        start = _decode_cursor(cursor) if cursor is not None else None
+        start = _decode_cursor(cursor, index, status) if cursor is not None else None
         # One item more than asked tells whether another page exists, so the last page
         # says next_cursor=None instead of leading to an empty page.
-        items = self._query_newest(COMPLETED_INDEX, JobStatus.COMPLETED, limit + 1, start)
+        items = self._query_newest(index, status, limit + 1, start)
         page = items[:limit]
-        next_cursor = _encode_cursor(page[-1]) if len(items) > limit else None
+        next_cursor = _encode_cursor(page[-1], index) if len(items) > limit else None
         return Page(jobs=[job_from_item(item) for item in page], next_cursor=next_cursor)
 
     def delete(self, job_id: UUID) -> None:
@@ -130,14 +144,18 @@ def _check_limit(limit: int) -> None:
         raise ValueError(f"limit must be at least 1, not {limit}")
 
 
-def _encode_cursor(item: Mapping[str, Any]) -> str:
-    key = {name: item[name] for name in sorted(_CURSOR_KEYS)}
+def _cursor_keys(index: str) -> frozenset[str]:
+    return frozenset({"job_id", "status", _SORT_ATTRIBUTES[index]})
+
+
+def _encode_cursor(item: Mapping[str, Any], index: str) -> str:
+    key = {name: item[name] for name in sorted(_cursor_keys(index))}
     raw = json.dumps(key, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> Item:
-    """The LastEvaluatedKey a cursor carries; anything else is a ValueError."""
+def _decode_cursor(cursor: str, index: str, status: JobStatus) -> Item:
+    """The LastEvaluatedKey a cursor of this index carries; anything else is a ValueError."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         key = json.loads(raw)
@@ -145,9 +163,9 @@ def _decode_cursor(cursor: str) -> Item:
         raise ValueError(f"{cursor!r} is not a page cursor") from exc
     valid = (
         isinstance(key, dict)
-        and set(key) == _CURSOR_KEYS
+        and set(key) == _cursor_keys(index)
         and all(isinstance(v, dict) and set(v) == {"S"} for v in key.values())
-        and key["status"]["S"] == JobStatus.COMPLETED.value
+        and key["status"]["S"] == status.value
     )
     if not valid:
         raise ValueError(f"{cursor!r} is not a page cursor")

@@ -7,11 +7,13 @@ which builds the same things. Every name derives from a prefix, so stacks never 
              domain.routing.ROUTES, abandoned multipart uploads aborted after a day)
     queues   {p}-{queue} with {p}-{queue}-dlq (redrive after Settings.max_receives),
              visibility timeouts from Settings.queue_timeouts; {p}-job-events (for Pipes)
-    tables   {p}-jobs (GSIs status-created_at, status-completed_at; stream NEW_IMAGE),
+    tables   {p}-jobs (GSIs status-created_at, status-completed_at, status-failed_at;
+             stream NEW_IMAGE),
              {p}-segment-completions (stream), {p}-reassembly-triggered (TTL),
              {p}-inference-invocations (TTL), {p}-push-subscriptions
 
-Creating is idempotent: what exists is kept. Returns the Settings.aws values to export.
+Creating is idempotent: what exists is kept, and a GSI that an existing table lacks (one
+made before status-failed_at) is added and waited for. Returns the Settings.aws values.
 """
 
 from __future__ import annotations
@@ -19,13 +21,14 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from stereospot.adapters.aws.clients import AwsClients, error_code
-from stereospot.adapters.aws.dynamodb_jobs import COMPLETED_INDEX, CREATED_INDEX
+from stereospot.adapters.aws.dynamodb_jobs import COMPLETED_INDEX, CREATED_INDEX, FAILED_INDEX
 from stereospot.config import AwsSettings, QueueTimeouts, Settings
 from stereospot.domain.routing import ROUTES, Bucket, QueueName
 
@@ -42,6 +45,7 @@ if TYPE_CHECKING:
 
 _PREFIX_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?")
 DLQ_RETENTION_S = 14 * 24 * 3600  # the longest SQS keeps a message
+INDEX_WAIT_S = 15 * 60  # a GSI added to a big table is backfilled before it is ACTIVE
 JOB_EVENTS_QUEUE = "job-events"
 
 
@@ -213,17 +217,7 @@ def _create_table(
         ],
     }
     if indexes:
-        request["GlobalSecondaryIndexes"] = [
-            {
-                "IndexName": index,
-                "KeySchema": [
-                    {"AttributeName": hash_key, "KeyType": "HASH"},
-                    {"AttributeName": range_key, "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-            for index, hash_key, range_key in indexes
-        ]
+        request["GlobalSecondaryIndexes"] = [_index_spec(*index) for index in indexes]
     if stream:
         request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
     try:
@@ -234,8 +228,70 @@ def _create_table(
     dynamodb.get_waiter("table_exists").wait(
         TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
     )
+    add_missing_indexes(dynamodb, name, indexes)
     if ttl:
         enable_ttl(dynamodb, name)
+
+
+def _index_spec(index: str, hash_key: str, range_key: str) -> dict[str, Any]:
+    return {
+        "IndexName": index,
+        "KeySchema": [
+            {"AttributeName": hash_key, "KeyType": "HASH"},
+            {"AttributeName": range_key, "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "ALL"},
+    }
+
+
+def add_missing_indexes(
+    dynamodb: DynamoDBClient,
+    table: str,
+    indexes: Sequence[tuple[str, str, str]],
+    wait_s: float = INDEX_WAIT_S,
+) -> list[str]:
+    """Add the GSIs (name, hash, range on S) an existing table lacks, one per UpdateTable
+    as DynamoDB requires, each waited for until ACTIVE. Returns the names added."""
+    description = dynamodb.describe_table(TableName=table)["Table"]
+    present = {i["IndexName"] for i in description.get("GlobalSecondaryIndexes", [])}
+    attributes = {
+        a["AttributeName"]: a["AttributeType"] for a in description["AttributeDefinitions"]
+    }
+    added = []
+    for index, hash_key, range_key in indexes:
+        if index in present:
+            continue
+        attributes.setdefault(hash_key, "S")
+        attributes.setdefault(range_key, "S")
+        update: dict[str, Any] = {
+            "TableName": table,
+            "AttributeDefinitions": [
+                {"AttributeName": a, "AttributeType": kind} for a, kind in attributes.items()
+            ],
+            "GlobalSecondaryIndexUpdates": [{"Create": _index_spec(index, hash_key, range_key)}],
+        }
+        dynamodb.update_table(**update)
+        _wait_for_index(dynamodb, table, index, wait_s)
+        added.append(index)
+    return added
+
+
+def _wait_for_index(dynamodb: DynamoDBClient, table: str, index: str, wait_s: float) -> None:
+    deadline = time.monotonic() + wait_s
+    while True:
+        described = dynamodb.describe_table(TableName=table)["Table"]
+        statuses = {
+            i["IndexName"]: i.get("IndexStatus")
+            for i in described.get("GlobalSecondaryIndexes", [])
+        }
+        if statuses.get(index) == "ACTIVE":
+            return
+        if time.monotonic() >= deadline:
+            raise TimeoutError(
+                f"index {index} of table {table} is still {statuses.get(index)} after "
+                f"{wait_s:.0f} s; DynamoDB keeps building it: run provision again later"
+            )
+        time.sleep(2)
 
 
 def enable_ttl(dynamodb: DynamoDBClient, table: str) -> None:
@@ -255,6 +311,7 @@ def create_jobs_table(dynamodb: DynamoDBClient, name: str) -> None:
         indexes=[
             (CREATED_INDEX, "status", "created_at"),
             (COMPLETED_INDEX, "status", "completed_at"),
+            (FAILED_INDEX, "status", "failed_at"),
         ],
         stream=True,
     )

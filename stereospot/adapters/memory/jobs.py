@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from uuid import UUID
 
@@ -10,14 +11,21 @@ from stereospot.domain.errors import AlreadyExists, ConditionFailed
 from stereospot.domain.model import IN_PROGRESS_STATUSES, Job, JobStatus
 from stereospot.domain.ports import Page
 
+Order = Callable[[Job], tuple[datetime, str]]
+
 
 def _completed_order(job: Job) -> tuple[datetime, str]:
     assert job.completed_at is not None
     return (job.completed_at, str(job.id))
 
 
-def _encode_cursor(job: Job) -> str:
-    moment, job_id = _completed_order(job)
+def _failed_order(job: Job) -> tuple[datetime, str]:
+    # Jobs failed before failed_at existed sort at their creation, like SQLite's backfill.
+    return (job.failed_at or job.created_at, str(job.id))
+
+
+def _encode_cursor(job: Job, order: Order) -> str:
+    moment, job_id = order(job)
     return f"{moment.isoformat()}|{job_id}"
 
 
@@ -27,6 +35,17 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
         return datetime.fromisoformat(moment), str(UUID(job_id))
     except ValueError as exc:
         raise ValueError(f"{cursor!r} is not a page cursor") from exc
+
+
+def _page(jobs: list[Job], order: Order, limit: int, cursor: str | None) -> Page:
+    """Newest first by `order`, the page after `cursor`."""
+    jobs = sorted(jobs, key=order, reverse=True)
+    if cursor is not None:
+        after = _decode_cursor(cursor)
+        jobs = [j for j in jobs if order(j) < after]
+    page = jobs[:limit]
+    more = len(jobs) > limit
+    return Page(jobs=page, next_cursor=_encode_cursor(page[-1], order) if more and page else None)
 
 
 class MemoryJobStore:
@@ -70,13 +89,12 @@ class MemoryJobStore:
                 for j in self._jobs.values()
                 if j.status is JobStatus.COMPLETED and j.completed_at is not None
             ]
-        jobs.sort(key=_completed_order, reverse=True)
-        if cursor is not None:
-            after = _decode_cursor(cursor)
-            jobs = [j for j in jobs if _completed_order(j) < after]
-        page = jobs[:limit]
-        more = len(jobs) > limit
-        return Page(jobs=page, next_cursor=_encode_cursor(page[-1]) if more and page else None)
+        return _page(jobs, _completed_order, limit, cursor)
+
+    def list_failed(self, limit: int = 20, cursor: str | None = None) -> Page:
+        with self._lock:
+            jobs = [j for j in self._jobs.values() if j.status is JobStatus.FAILED]
+        return _page(jobs, _failed_order, limit, cursor)
 
     def delete(self, job_id: UUID) -> None:
         with self._lock:

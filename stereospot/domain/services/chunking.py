@@ -29,8 +29,11 @@ class SourceNotReady(Exception):
 
 def chunk_source(deps: Deps, job_id: UUID) -> None:
     job = deps.jobs.get(job_id)
-    if job is None or job.status.is_terminal:
-        log.info("no chunking: job is gone or finished", extra=context(job_id))
+    if job is None or job.status is JobStatus.DELETED:
+        _remove_stray_source(deps, job_id)
+        return
+    if job.status.is_terminal:  # e.g. cancelled: removing the job removes the source
+        log.info("no chunking: job is finished", extra=context(job_id))
         return
     if job.status in _ALREADY_CHUNKED:
         trigger_if_ready(deps, job_id)
@@ -43,6 +46,13 @@ def chunk_source(deps: Deps, job_id: UUID) -> None:
             return
         job = started
     _split_and_store(deps, job)
+
+
+def _remove_stray_source(deps: Deps, job_id: UUID) -> None:
+    """An upload that landed after its job was removed (a presigned PUT cannot be
+    revoked) would outlive the cleanup: remove whatever it left."""
+    removed = sum(deps.storage.delete_prefix(prefix) for prefix in keys.job_prefixes(job_id))
+    log.info("no chunking: job is gone (%d stray objects removed)", removed, extra=context(job_id))
 
 
 def _start(deps: Deps, job_id: UUID) -> Job | None:

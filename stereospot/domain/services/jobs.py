@@ -1,4 +1,5 @@
-"""Job use cases the web app calls: create, upload, progress, lists, download, fail, delete."""
+"""Job use cases the web app calls: create, upload, progress, lists, download, fail, cancel,
+delete."""
 
 from __future__ import annotations
 
@@ -28,8 +29,11 @@ log = logging.getLogger(__name__)
 # Links to a video file are downloaded directly; anything else is a page for yt-dlp.
 DIRECT_VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv")
 MAX_URL_LENGTH = 4096
+CANCELLED_REASON = "Cancelled before the upload."
 
 __all__ = [
+    "CANCELLED_REASON",
+    "cancel_job",
     "create_job",
     "create_job_from_url",
     "download_url",
@@ -37,6 +41,7 @@ __all__ = [
     "get_visible_job",
     "job_progress",
     "list_completed",
+    "list_failed",
     "list_in_progress",
     "request_deletion",
     "request_upload_url",
@@ -152,6 +157,11 @@ def list_completed(deps: Deps, limit: int = 20, cursor: str | None = None) -> Pa
     return deps.jobs.list_completed(limit, cursor)
 
 
+def list_failed(deps: Deps, limit: int = 20, cursor: str | None = None) -> Page:
+    """Failed jobs, newest failure first (ValueError for a cursor the store cannot read)."""
+    return deps.jobs.list_failed(limit, cursor)
+
+
 def download_url(
     deps: Deps, job_id: UUID, *, attachment: bool, expires_s: int | None = None
 ) -> str:
@@ -167,13 +177,58 @@ def download_url(
 
 def fail_job(deps: Deps, job_id: UUID, reason: str) -> Job | None:
     """Mark the job failed with a reason a person can read; None if missing or terminal."""
-    failed = update_job(deps, job_id, lambda j: None if j.status.is_terminal else j.fail(reason))
+    now = deps.clock.now()
+    failed = update_job(
+        deps, job_id, lambda j: None if j.status.is_terminal else j.fail(reason, at=now)
+    )
     if failed is None:
         return None
     log.warning("job failed: %s", failed.failure_reason, extra=context(job_id))
     publish(deps, failed, reason=failed.failure_reason)
     send_push(deps, failed, push_payload(failed))
     return failed
+
+
+def cancel_job(deps: Deps, job_id: UUID) -> Job:
+    """Give up a job that is still waiting for its video: it fails with CANCELLED_REASON,
+    so it can be removed. Only CREATED jobs (IllegalTransition otherwise); cancelling a
+    job cancelled already returns it unchanged. A source that lands afterwards is ignored
+    by chunking (the job is terminal) and removed with the job."""
+    now = deps.clock.now()
+
+    def cancel(job: Job) -> Job | None:
+        if not job.visible:
+            raise JobNotFound(f"There is no job {job_id}.")
+        if job.status is JobStatus.FAILED and job.failure_reason == CANCELLED_REASON:
+            return None  # a repeated click
+        if job.status is not JobStatus.CREATED:
+            raise IllegalTransition(_not_cancellable(job))
+        return job.fail(CANCELLED_REASON, at=now)
+
+    get_visible_job(deps, job_id)
+    cancelled = update_job(deps, job_id, cancel)
+    if cancelled is None:
+        return get_visible_job(deps, job_id)
+    log.info("job cancelled before its upload", extra=context(job_id))
+    publish(deps, cancelled, reason=cancelled.failure_reason)
+    return cancelled
+
+
+_UNDER_WAY = {
+    JobStatus.INGESTING: "downloading its video",
+    JobStatus.CHUNKING_IN_PROGRESS: "preparing its segments",
+    JobStatus.CHUNKING_COMPLETE: "converting",
+    JobStatus.REASSEMBLING: "finishing",
+}
+
+
+def _not_cancellable(job: Job) -> str:
+    if job.status.is_terminal:
+        return f"Job {job.id} has already {job.status.value}; there is nothing to cancel."
+    return (
+        f"Job {job.id} has already started (it is {_UNDER_WAY[job.status]}); "
+        "only a job still waiting for its video can be cancelled."
+    )
 
 
 def request_deletion(deps: Deps, job_id: UUID) -> Job:

@@ -24,11 +24,13 @@ from stereospot.adapters.aws.dynamodb_job_items import (
 from stereospot.adapters.aws.dynamodb_jobs import DynamoJobStore
 from stereospot.adapters.aws.dynamodb_push import DynamoPushSubscriptionStore
 from stereospot.adapters.aws.dynamodb_reassembly import DynamoReassemblyLock
+from stereospot.adapters.aws.provision import add_missing_indexes, create_jobs_table
 from stereospot.config import Settings
 from stereospot.domain.formats import ConversionSettings, StereoFormat, SyntheticView
 from stereospot.domain.keys import output_segment_key
 from stereospot.domain.model import Job, JobStatus, SegmentCompletion, SegmentPlanEntry
 from stereospot.domain.ports import PushSubscription
+from tests.aws_server import fresh_prefix
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -177,6 +179,90 @@ def test_a_listing_crosses_dynamodbs_1_mb_result_pages(
 def test_a_foreign_cursor_is_a_value_error(jobs: DynamoJobStore, cursor: str) -> None:
     with pytest.raises(ValueError, match="not a page cursor"):
         jobs.list_completed(cursor=cursor)
+
+
+def test_failed_jobs_are_read_from_their_own_gsi_never_a_scan(
+    jobs: DynamoJobStore, clients: AwsClients, settings: Settings
+) -> None:
+    failed = [
+        Job(id=uuid4(), created_at=T0).fail("bad file", at=T0 + timedelta(seconds=i))
+        for i in range(5)
+    ]
+    for job in failed:
+        jobs.create(job)
+    item = clients.dynamodb.get_item(
+        TableName=settings.aws.jobs_table, Key={"job_id": {"S": str(failed[0].id)}}
+    )["Item"]
+    assert item["failed_at"] == {"S": "2026-03-01T12:00:00.000000Z"}
+    assert "completed_at" not in item  # completed_at keeps meaning completion
+    calls: list[tuple[str, object]] = []
+    for operation in ("Query", "Scan"):
+        clients.dynamodb.meta.events.register(
+            f"before-parameter-build.dynamodb.{operation}",
+            lambda params, op=operation, **_: calls.append((op, params.get("IndexName"))),
+        )
+    first = jobs.list_failed(limit=3)
+    assert [j.id for j in first.jobs] == [j.id for j in reversed(failed)][:3]
+    assert first.next_cursor is not None
+    key = json.loads(base64.urlsafe_b64decode(first.next_cursor + "=="))
+    assert set(key) == {"job_id", "status", "failed_at"}
+    rest = jobs.list_failed(limit=3, cursor=first.next_cursor)
+    assert [j.id for j in rest.jobs] == [j.id for j in reversed(failed)][3:]
+    assert calls and all(call == ("Query", "status-failed_at") for call in calls)
+    # A cursor of the completed listing is not one of this listing.
+    completed_cursor = base64.urlsafe_b64encode(
+        json.dumps({k: {"S": "x"} for k in ("job_id", "status", "completed_at")}).encode()
+    ).decode()
+    with pytest.raises(ValueError, match="not a page cursor"):
+        jobs.list_failed(cursor=completed_cursor)
+
+
+def test_provision_adds_the_failed_gsi_to_a_table_made_before_it(
+    clients: AwsClients, moto_server: str
+) -> None:
+    table = f"{fresh_prefix()}-jobs"
+    clients.dynamodb.create_table(
+        TableName=table,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": name, "AttributeType": "S"}
+            for name in ("job_id", "status", "created_at", "completed_at")
+        ],
+        KeySchema=[{"AttributeName": "job_id", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": index,
+                "KeySchema": [
+                    {"AttributeName": "status", "KeyType": "HASH"},
+                    {"AttributeName": sort, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index, sort in (
+                ("status-created_at", "created_at"),
+                ("status-completed_at", "completed_at"),
+            )
+        ],
+    )
+    store = DynamoJobStore(clients.dynamodb, table)
+    earlier = Job(id=uuid4(), created_at=T0).fail("bad file", at=T0)
+    store.create(earlier)  # failed while the table had no failed index
+
+    create_jobs_table(clients.dynamodb, table)
+    described = clients.dynamodb.describe_table(TableName=table)["Table"]
+    indexes = {i["IndexName"]: i["IndexStatus"] for i in described["GlobalSecondaryIndexes"]}
+    assert indexes == {
+        "status-created_at": "ACTIVE",
+        "status-completed_at": "ACTIVE",
+        "status-failed_at": "ACTIVE",
+    }
+    later = Job(id=uuid4(), created_at=T0).fail("bad file", at=T0 + timedelta(minutes=1))
+    store.create(later)
+    assert [j.id for j in store.list_failed().jobs] == [later.id, earlier.id]
+    assert (
+        add_missing_indexes(clients.dynamodb, table, [("status-failed_at", "status", "failed_at")])
+        == []
+    )
 
 
 def test_delete_job_batches_past_25_items(settings: Settings, clients: AwsClients) -> None:
