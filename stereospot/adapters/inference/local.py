@@ -26,7 +26,6 @@ from stereospot.domain.ports import (
 
 if TYPE_CHECKING:
     from inference_server.api import ConversionStats as _Stats
-
     from stereospot.config import Settings
 
 logger = logging.getLogger(__name__)
@@ -59,6 +58,10 @@ class LocalInferenceBackend:
             device=settings.device,
             concurrency=settings.inference_concurrency,
         )
+
+    def preload(self) -> None:
+        """Import the engine (torch and all) now, so the first segment does not wait."""
+        import inference_server.api  # noqa: F401
 
     def convert(
         self, request: ConversionRequest, on_progress: ProgressCallback | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import threading
 from collections.abc import Sequence
 from enum import StrEnum
 from types import FrameType
@@ -54,6 +55,8 @@ def build_worker(
 
     container = build_container(settings)
     deps = with_fault_hooks(container.deps())
+    if QueueName.VIDEO_WORKER in queue_names:
+        _preload_inference(deps.inference)
     return Worker(
         deps.queues,
         queue_names,
@@ -62,6 +65,21 @@ def build_worker(
         UseCaseHandler(deps),
         options,
     )
+
+
+def _preload_inference(backend: object) -> None:
+    """Let a backend that runs in-process load its engine in the background while the
+    worker already serves its queues (the first conversion then starts at once)."""
+    preload = getattr(backend, "preload", None)
+    if callable(preload):
+
+        def run() -> None:
+            try:
+                preload()
+            except Exception:  # the first conversion will report it properly
+                logger.warning("could not preload the inference engine", exc_info=True)
+
+        threading.Thread(target=run, name="preload-engine", daemon=True).start()
 
 
 def loop_options(grace_s: float = 25.0, idle_wait_s: float = 1.0) -> LoopOptions:
