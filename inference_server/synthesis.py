@@ -31,29 +31,25 @@ def _splat_nearness(nearness: torch.Tensor, target: torch.Tensor) -> torch.Tenso
 
     Each source pixel lands on its nearest column; the cracks a stretched surface leaves
     are closed later (see source_columns), so edges stay exact to half a pixel.
+    `target` is consumed (rounded in place).
     """
     rows, width = nearness.shape[0] * nearness.shape[1], nearness.shape[2]
     zbuf = torch.full((rows, width + 1), -1.0, device=nearness.device, dtype=nearness.dtype)
-    index = torch.round(target).reshape(rows, width).clamp_(-1, width).long()
-    index = torch.where(index < 0, width, index)  # off-screen -> dummy column
+    index = target.reshape(rows, width).round_().clamp_(-1, width).long()
+    index.masked_fill_(index < 0, width)  # off-screen -> dummy column
     zbuf.scatter_reduce_(1, index, nearness.reshape(rows, width), reduce="amax")
     return zbuf[:, :width].reshape(nearness.shape)
 
 
-def _neighbours(
-    zbuf: torch.Tensor,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Per pixel: nearest valid column to the left and right, and their nearness (2 = none)."""
+def _neighbours(zbuf: torch.Tensor, hole: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per pixel: the nearest valid column to the left (-1 if none) and to the right
+    (width if none)."""
     width = zbuf.shape[-1]
-    columns = torch.arange(width, device=zbuf.device).expand_as(zbuf)
-    valid = zbuf >= 0
-    left = torch.cummax(torch.where(valid, columns, -1), dim=-1).values
-    right = torch.cummin(torch.where(valid, columns, width).flip(-1), dim=-1).values.flip(-1)
-    z_left = torch.gather(zbuf, -1, left.clamp(0, width - 1))
-    z_right = torch.gather(zbuf, -1, right.clamp(0, width - 1))
-    z_left = torch.where(left >= 0, z_left, 2.0)  # a missing side never counts as background
-    z_right = torch.where(right < width, z_right, 2.0)
-    return left, right, z_left, z_right
+    columns = torch.arange(width, device=zbuf.device, dtype=torch.int32)
+    left = columns.expand_as(zbuf).masked_fill(hole, -1).cummax(dim=-1).values
+    from_right = columns.flip(0).expand_as(zbuf).masked_fill(hole.flip(-1), width)
+    right = from_right.cummin(dim=-1).values.flip(-1)
+    return left, right
 
 
 def source_columns(nearness: torch.Tensor, gain: float, convergence: float) -> torch.Tensor:
@@ -62,28 +58,41 @@ def source_columns(nearness: torch.Tensor, gain: float, convergence: float) -> t
     Empty target columns are either cracks (both neighbours on about the same surface:
     interpolate nearness and sample backwards) or disocclusions (a depth step: take the
     farther neighbour and repeat its colour, so foreground never bleeds into the hole).
+    Holes are few, so everything past finding the neighbours runs on the holes only.
     """
     width = nearness.shape[-1]
     dtype = nearness.dtype
     columns = torch.arange(width, device=nearness.device, dtype=dtype)
     zbuf = _splat_nearness(nearness, columns + gain * (nearness - convergence))
+    # Where something landed: sample backwards at that nearness's disparity.
+    result = (zbuf - convergence).mul_(-gain).add_(columns)
     hole = zbuf < 0
-    left, right, z_left, z_right = _neighbours(zbuf)
-    no_side = (z_left > 1.5) & (z_right > 1.5)  # a whole row off-screen: treat as far
-    z_left = torch.where(no_side, 0.0, z_left)
+    if not bool(hole.any()):
+        return result.clamp_(0, width - 1)
+    left, right = _neighbours(zbuf, hole)
+    holes = hole.reshape(-1).nonzero().squeeze(1)  # flat indices of the holes
+    left, right = left.reshape(-1)[holes].long(), right.reshape(-1)[holes].long()
+    at_int = holes % width
+    row_start = holes - at_int
+    at = at_int.to(dtype)
+    flat = zbuf.reshape(-1)
+    # A missing side never counts as background (nearness 2), unless both are missing
+    # (a whole row off-screen): then it is far (nearness 0).
+    z_left = flat[row_start + left.clamp(min=0)].masked_fill_(left < 0, 2.0)
+    z_right = flat[row_start + right.clamp(max=width - 1)].masked_fill_(right >= width, 2.0)
+    z_left.masked_fill_((z_left > 1.5) & (z_right > 1.5), 0.0)
     one_sided = (z_left > 1.5) | (z_right > 1.5)
     lf, rf = left.to(dtype), right.to(dtype)
-    t = ((columns - lf) / (rf - lf).clamp_min(1.0)).clamp(0, 1)
+    t = ((at - lf) / (rf - lf).clamp_min(1.0)).clamp_(0, 1)
     crack = ~one_sided & ((z_left - z_right).abs() * abs(gain) < 1.0)
     take_left = z_left <= z_right
     background_z = torch.where(take_left, z_left, z_right)
     crack_z = z_left + (z_right - z_left) * t
-    warped = torch.where(hole, torch.where(crack, crack_z, background_z), zbuf)
-    sample_at = columns - gain * (warped - convergence)
-    donor = torch.where(take_left, lf, rf).clamp(0, width - 1)
+    crack_source = at - gain * (crack_z - convergence)
+    donor = torch.where(take_left, lf, rf).clamp_(0, width - 1)
     donor_source = donor - gain * (background_z - convergence)
-    disoccluded = hole & ~crack
-    return torch.where(disoccluded, donor_source, sample_at).clamp_(0, width - 1)
+    result.view(-1)[holes] = torch.where(crack, crack_source, donor_source)
+    return result.clamp_(0, width - 1)
 
 
 def sample_columns(image: torch.Tensor, columns: torch.Tensor) -> torch.Tensor:

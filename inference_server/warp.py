@@ -9,8 +9,9 @@ interpolation in 8-bit fixed point:
   (`position_grid`), so the bilinear upsample to full size needs no clamp and leaves no
   smear at the borders;
 - a pixel's two taps are packed once per frame into one int32,
-  (s[x] << 8) + 128 + ((s[x+1] - s[x]) << 17), so a single gather fetches both, and
-  ((g & 0x1FFFF) + (g >> 17) * frac) >> 8 is the rounded lerp;
+  g = (s[x] << 8) + 128 + (d << 16) with d = s[x+1] - s[x], so a single gather fetches
+  both, and (g + (g >> 16) * (frac - 65536)) >> 8 = (s[x] * 256 + 128 + d * frac) >> 8
+  is the rounded lerp in 8-bit fixed point;
 - chroma takes the luma positions at every other row and column, halved;
 - with a depth map of at most half the frame's rows, row pairs share their positions
   (see rows_per_position), which halves the per-pixel position work;
@@ -25,7 +26,7 @@ import torch.nn.functional as nnf
 
 FRACTION_BITS = 8
 _ONE = 1 << FRACTION_BITS
-_LOW_BITS = (1 << 17) - 1  # s[x] << 8 plus the rounding half
+_STEP_SHIFT = 16  # where a packed tap pair keeps its difference
 
 
 def rows_per_position(depth_height: int, frame_height: int) -> int:
@@ -92,9 +93,9 @@ class ViewRenderer:
         packed.copy_(plane)
         step[..., :-1].copy_(plane[..., 1:])
         step[..., -1:].copy_(plane[..., -1:])
-        step.sub_(packed).mul_(1 << 17)
-        torch.add(step, packed, alpha=_ONE, out=packed)
-        return packed.add_(_ONE // 2)
+        step.sub_(packed)
+        torch.add(packed, step, alpha=1 << (_STEP_SHIFT - FRACTION_BITS), out=packed)
+        return packed.mul_(_ONE).add_(_ONE // 2)
 
     def positions(self, grid: torch.Tensor, rows: int, width: int) -> torch.Tensor:
         """(h,w) source columns from position_grid -> (rows,W) int32 with FRACTION_BITS
@@ -127,12 +128,12 @@ class ViewRenderer:
         shape = (channels, rows, height // rows, width)
         device = taps.device
         index = self.buffer("index", (1, rows, 1, width), torch.int64, device)
-        fraction = self.buffer("fraction", (1, rows, 1, width), torch.int32, device)
+        weight = self.buffer("weight", (1, rows, 1, width), torch.int32, device)
         got = self.buffer("got", shape, torch.int32, device)
         step = self.buffer("step", shape, torch.int32, device)
-        torch.bitwise_right_shift(positions.view(1, rows, 1, width), FRACTION_BITS, out=index)
-        torch.bitwise_and(positions.view(1, rows, 1, width), _ONE - 1, out=fraction)
+        by_row = positions.view(1, rows, 1, width)
+        torch.bitwise_right_shift(by_row, FRACTION_BITS, out=index)
+        torch.bitwise_and(by_row, _ONE - 1, out=weight).sub_(1 << _STEP_SHIFT)
         torch.gather(taps.view(shape), -1, index.expand(shape), out=got)
-        torch.bitwise_right_shift(got, 17, out=step).mul_(fraction)
-        got.bitwise_and_(_LOW_BITS).add_(step).bitwise_right_shift_(FRACTION_BITS)
-        out.view(shape).copy_(got)
+        got.add_(torch.bitwise_right_shift(got, _STEP_SHIFT, out=step).mul_(weight))
+        out.view(shape).copy_(got.bitwise_right_shift_(FRACTION_BITS))
