@@ -206,3 +206,39 @@ def test_a_non_video_upload_fails_with_the_reason_on_the_page(
     assert len(reason) > 15 and "Traceback" not in reason
     shoot(browser, page.url, "08-job-failed")
     page.close()
+
+
+def test_cancel_a_waiting_job_then_remove_it_from_the_failed_list(
+    server: Server, browser: Browser
+) -> None:
+    page = browser.new_page(viewport=DESKTOP)
+    page.goto(server.url)
+    page.click("text=Create job")
+    page.wait_for_url(re.compile(r"/jobs/[0-9a-f-]{36}$"))
+    job_url = page.url
+    job_id = job_url.rsplit("/", 1)[1]
+    page.click("[data-cancel-button]")
+    page.wait_for_selector('#job-panel[data-status="failed"] .reason')
+    assert page.url == job_url
+    assert page.inner_text(".reason") == "Cancelled before the upload."
+
+    # The open dashboard takes a new failure in without a reload.
+    other = page.request.post(f"{server.url}/api/jobs", data={"title": "Given up"})
+    other_id = other.json()["id"]
+    page.goto(server.url)
+    page.wait_for_selector(f'[data-job-id="{other_id}"] [data-cancel-button]')
+    page.wait_for_selector("[data-live-indicator]:not([hidden])")
+    shoot(browser, server.url, "09-dashboard-waiting", only="phone")
+    assert page.request.post(f"{server.url}/api/jobs/{other_id}/cancel").status == 200
+    page.wait_for_selector(f'[data-failed-id="{other_id}"]', timeout=15_000)
+    assert page.locator(f'[data-job-id="{other_id}"]').count() == 0
+    reason = page.locator(f'[data-failed-id="{job_id}"] .reason-line')
+    assert reason.inner_text() == "Cancelled before the upload."
+    shoot(browser, server.url, "09-dashboard-failed")
+
+    page.click(f'[data-failed-id="{job_id}"] [data-remove-button]')
+    page.wait_for_selector(".flash")
+    assert "was removed" in page.inner_text(".flash")
+    assert page.locator(f'[data-failed-id="{job_id}"]').count() == 0
+    assert page.request.get(job_url).status == 404
+    page.close()

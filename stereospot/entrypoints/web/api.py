@@ -1,4 +1,4 @@
-"""The JSON API beside the pages: create, get, list, upload URL, delete.
+"""The JSON API beside the pages: create, get, list, upload URL, cancel, delete.
 
 Documented at /openapi.json (quart-schema). Writes must be JSON and same-origin when they
 come from a browser (see security.require_same_origin), so no CSRF token is needed here.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from quart import Blueprint, url_for
+from quart import Blueprint, abort, request, url_for
 from quart_schema import (
     tag,
     validate_querystring,
@@ -40,6 +40,10 @@ from stereospot.entrypoints.web.urls import client_url
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 blueprint.before_request(require_same_origin)
+
+# What a cross-site HTML form can send without a CORS preflight: refused on body-less
+# writes, so they never rest on the Origin check alone.
+_FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
 
 
 def create(deps: Deps, body: CreateJob) -> Job:
@@ -81,6 +85,7 @@ def job_out(view: JobView, download: str | None, stream: str | None) -> JobOut:
         convergence=job.settings.convergence,
         created_at=job.created_at,
         completed_at=job.completed_at,
+        failed_at=job.failed_at,
         failure_reason=job.failure_reason,
         download_name=view.download_name,
         conversion_seconds=view.conversion_seconds,
@@ -120,14 +125,20 @@ async def create_job(data: CreateJob) -> tuple[JobOut, int]:
 @tag(["jobs"])
 @validate_querystring(JobListQuery)
 @validate_response(JobList)
+@validate_response(ApiError, 400)
 async def list_jobs(query_args: JobListQuery) -> JobList:
-    """Jobs in progress (newest first), or completed jobs (newest first, paginated)."""
+    """Jobs in progress (newest first), or completed jobs (newest completion first) or
+    failed jobs (newest failure first), those two paginated with `next_cursor`."""
     deps = state().deps
     if query_args.status == "in_progress":
         jobs = await call(usecases.list_in_progress, deps, query_args.limit)
         cursor = None
     else:
-        page = await call(usecases.list_completed, deps, query_args.limit, query_args.cursor)
+        listing = usecases.list_failed if query_args.status == "failed" else usecases.list_completed
+        try:
+            page = await call(listing, deps, query_args.limit, query_args.cursor)
+        except ValueError:
+            abort(400, "That page of results does not exist.")
         jobs, cursor = page.jobs, page.next_cursor
     return JobList(jobs=[await _job_out(job) for job in jobs], next_cursor=cursor)
 
@@ -157,6 +168,22 @@ async def upload_url(job_id: str, data: UploadUrlRequest) -> UploadUrl:
         max_bytes=deps.policy.max_upload_bytes,
         expires_in_s=deps.policy.upload_url_expiry_s,
     )
+
+
+@blueprint.post("/jobs/<job_id>/cancel")
+@tag(["jobs"])
+@validate_response(JobOut)
+@validate_response(ApiError, 404)
+@validate_response(ApiError, 409)
+@validate_response(ApiError, 415)
+async def cancel_job(job_id: str) -> JobOut:
+    """Cancel a job still waiting for its video (status `created`): it fails with the
+    reason "Cancelled before the upload." and can then be removed. 409 once it started.
+    Send no body (or JSON)."""
+    if request.mimetype in _FORM_TYPES:
+        abort(415, "Send no body, or a JSON one.")
+    job = await call(usecases.cancel_job, state().deps, parse_job_id(job_id))
+    return await _job_out(job)
 
 
 @blueprint.delete("/jobs/<job_id>")

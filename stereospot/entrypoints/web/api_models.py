@@ -58,6 +58,7 @@ class JobOut(BaseModel):
     convergence: float
     created_at: datetime
     completed_at: datetime | None
+    failed_at: datetime | None = Field(default=None, description="When a failed job failed.")
     failure_reason: str | None
     download_name: str
     conversion_seconds: float | None
@@ -67,7 +68,7 @@ class JobOut(BaseModel):
 
 
 class JobListQuery(BaseModel):
-    status: Literal["in_progress", "completed"] = "completed"
+    status: Literal["in_progress", "completed", "failed"] = "completed"
     cursor: str | None = Field(default=None, max_length=2000)
     limit: int = Field(default=20, ge=1, le=100)
 

@@ -123,6 +123,7 @@ async def dashboard_events() -> Response:
         return {
             "running": [_comparable(job) for job in summary["in_progress"]],
             "newest": summary["newest_completed"],
+            "newest_failed": summary["newest_failed"],
         }
 
     return _event_response(

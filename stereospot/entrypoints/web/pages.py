@@ -1,4 +1,4 @@
-"""The pages: dashboard, job page (upload, progress, player), create and remove forms.
+"""The pages: dashboard, job page (upload, progress, player), create, cancel and remove forms.
 
 Form posts are CSRF-checked (security.require_csrf). Download and playback links on the
 pages are stable app URLs that redirect to a freshly signed storage URL, so a page left
@@ -36,6 +36,7 @@ blueprint = Blueprint("pages", __name__)
 blueprint.before_request(require_csrf)
 
 PAGE_SIZE = 10
+FAILED_PAGE_SIZE = 5
 
 
 def _form_context(values: dict[str, Any] | None = None, error: str | None = None) -> dict[str, Any]:
@@ -61,12 +62,19 @@ async def _dashboard(
     values: dict[str, Any] | None = None, error: str | None = None, status: int = 200
 ) -> tuple[str, int]:
     cursor = request.args.get("cursor") or None
+    failed_cursor = request.args.get("failed_cursor") or None
     try:
-        dashboard = await call(load_dashboard, state().deps, cursor, PAGE_SIZE)
+        dashboard = await call(
+            load_dashboard, state().deps, cursor, PAGE_SIZE, failed_cursor, FAILED_PAGE_SIZE
+        )
     except ValueError:
         abort(400, "That page of results does not exist.")
     html = await render_template(
-        "dashboard.html", dashboard=dashboard, cursor=cursor, **_form_context(values, error)
+        "dashboard.html",
+        dashboard=dashboard,
+        cursor=cursor,
+        failed_cursor=failed_cursor,
+        **_form_context(values, error),
     )
     return html, status
 
@@ -78,9 +86,11 @@ async def dashboard() -> tuple[str, int]:
 
 @blueprint.get("/fragments/jobs")
 async def dashboard_lists() -> str:
-    """The two job lists alone, for the dashboard's live refresh."""
-    dashboard = await call(load_dashboard, state().deps, None, PAGE_SIZE)
-    return await render_template("_job_lists.html", dashboard=dashboard, cursor=None)
+    """The job lists alone (first pages), for the dashboard's live refresh."""
+    dashboard = await call(load_dashboard, state().deps, None, PAGE_SIZE, None, FAILED_PAGE_SIZE)
+    return await render_template(
+        "_job_lists.html", dashboard=dashboard, cursor=None, failed_cursor=None
+    )
 
 
 @blueprint.post("/jobs")
@@ -133,6 +143,18 @@ async def download(job_id: str) -> Response:
 async def video(job_id: str) -> Response:
     url = await call(usecases.download_url, state().deps, parse_job_id(job_id), attachment=False)
     return redirect(client_url(url), 302)
+
+
+@blueprint.post("/jobs/<job_id>/cancel")
+async def cancel(job_id: str) -> Response:
+    """Cancel a job still waiting for its video; back to the page the form was on."""
+    identifier = parse_job_id(job_id)
+    form = await request.form
+    job = await call(usecases.cancel_job, state().deps, identifier)
+    await flash(f"“{job.title or 'Untitled video'}” was cancelled. You can remove it now.")
+    if form.get("return_to") == "job":
+        return redirect(url_for("pages.job_page", job_id=str(identifier)), 303)
+    return redirect(url_for("pages.dashboard"), 303)
 
 
 @blueprint.post("/jobs/<job_id>/delete")

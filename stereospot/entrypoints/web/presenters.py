@@ -6,7 +6,7 @@ Blocking reads (the store, the completions) happen in `load_job_view` /
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -80,6 +80,11 @@ class JobView:
         return self.job.status.in_progress
 
     @property
+    def cancellable(self) -> bool:
+        """usecases.cancel_job accepts it: the job has not started on its video."""
+        return self.job.status is JobStatus.CREATED
+
+    @property
     def download_name(self) -> str:
         return self.job.download_name()
 
@@ -128,6 +133,8 @@ class Dashboard:
     in_progress: list[JobView]
     completed: list[JobView]
     next_cursor: str | None
+    failed: list[JobView] = field(default_factory=list)
+    failed_next_cursor: str | None = None
 
 
 def views_of(deps: Deps, jobs: list[Job]) -> list[JobView]:
@@ -149,17 +156,42 @@ def views_of(deps: Deps, jobs: list[Job]) -> list[JobView]:
     return views
 
 
-def load_dashboard(deps: Deps, cursor: str | None, page_size: int) -> Dashboard:
+def load_dashboard(
+    deps: Deps,
+    cursor: str | None,
+    page_size: int,
+    failed_cursor: str | None = None,
+    failed_page_size: int | None = None,
+) -> Dashboard:
+    """Running jobs, a page of completed and a page of failed ones (each newest first);
+    ValueError for a cursor the store cannot read."""
     running = views_of(deps, usecases.list_in_progress(deps))
     page: Page = usecases.list_completed(deps, limit=page_size, cursor=cursor)
-    return Dashboard(running, views_of(deps, page.jobs), page.next_cursor)
+    failed: Page = usecases.list_failed(
+        deps, limit=failed_page_size or page_size, cursor=failed_cursor
+    )
+    return Dashboard(
+        running,
+        views_of(deps, page.jobs),
+        page.next_cursor,
+        views_of(deps, failed.jobs),
+        failed.next_cursor,
+    )
+
+
+def _newest_id(page: Page) -> str | None:
+    return str(page.jobs[0].id) if page.jobs else None
 
 
 def live_summary(deps: Deps) -> dict[str, Any]:
-    """What the dashboard's live stream compares: running jobs and the newest completion."""
+    """What the dashboard's live stream compares: running jobs and the newest completion
+    and failure."""
     running = [view.snapshot() for view in views_of(deps, usecases.list_in_progress(deps))]
-    newest = usecases.list_completed(deps, limit=1).jobs
-    return {"in_progress": running, "newest_completed": str(newest[0].id) if newest else None}
+    return {
+        "in_progress": running,
+        "newest_completed": _newest_id(usecases.list_completed(deps, limit=1)),
+        "newest_failed": _newest_id(usecases.list_failed(deps, limit=1)),
+    }
 
 
 def format_choices() -> list[tuple[str, str]]:

@@ -334,8 +334,13 @@ function initDashboard(layout) {
       jobs: (summary) => {
         const shownRunning = ($(lists, "[data-running-ids]") || { dataset: {} }).dataset.runningIds || "";
         const shownNewest = ($(lists, "[data-newest]") || { dataset: {} }).dataset.newest || "";
+        const shownFailed = ($(lists, "[data-newest-failed]") || { dataset: {} }).dataset.newestFailed || "";
         const running = summary.in_progress.map((job) => job.id).join(",");
-        if (running !== shownRunning || (summary.newest_completed || "") !== shownNewest) {
+        if (
+          running !== shownRunning ||
+          (summary.newest_completed || "") !== shownNewest ||
+          (summary.newest_failed || "") !== shownFailed
+        ) {
           refreshLists();
           return;
         }
