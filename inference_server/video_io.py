@@ -39,7 +39,8 @@ class VideoSource:
     rotation: int  # counter-clockwise degrees, multiple of 90
     colour: ColourInfo
     cropped: tuple[int, int]  # pixels dropped on the right and bottom (0 or 1)
-    variable_rate: bool = False  # frame durations differ (see frame_durations_vary)
+    variable_rate: bool = False  # frame durations differ (see scan_packets)
+    last_pts: int | None = None  # the latest frame start, when the scan saw every packet
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def probe_source(path: Path) -> VideoSource:
         rotation = round(first.rotation or 0) % 360
         rotation = (rotation + 45) // 90 * 90 % 360
     with open_input(path) as container:  # a fresh demuxer: the scan starts at packet 0
-        variable_rate = frame_durations_vary(container)
+        scan = scan_packets(container)
     return VideoSource(
         width=width - width % 2,
         height=height - height % 2,
@@ -110,18 +111,24 @@ def probe_source(path: Path) -> VideoSource:
         rotation=rotation,
         colour=colour,
         cropped=(width % 2, height % 2),
-        variable_rate=variable_rate,
+        variable_rate=scan.variable_rate,
+        last_pts=scan.last_pts,
     )
 
 
 SCAN_PACKETS = 20_000  # a segment is scanned whole; a long film by its first minutes
 
 
-def frame_durations_vary(container: av.container.InputContainer) -> bool:
-    """True when the video's frames (by presentation time) last different times.
+@dataclass(frozen=True)
+class PacketScan:
+    variable_rate: bool  # frames (by presentation time) last different times
+    last_pts: int | None  # None when the scan stopped early or found no packet
 
-    Reads packet headers only, no decoding. A difference of one time-base tick is
-    rounding, not VFR.
+
+def scan_packets(container: av.container.InputContainer) -> PacketScan:
+    """Packet timestamps of the video, read without decoding.
+
+    A difference of one time-base tick between frame durations is rounding, not VFR.
     """
     stream = container.streams.video[0]
     starts: list[int] = []
@@ -138,12 +145,15 @@ def frame_durations_vary(container: av.container.InputContainer) -> bool:
                 complete = False
                 break
     except av.error.FFmpegError:
-        return False
+        return PacketScan(False, None)
+    if not starts:
+        return PacketScan(False, None)
     starts.sort()
     steps = [b - a for a, b in itertools.pairwise(starts)]
     if complete and end is not None and end > starts[-1]:
         steps.append(end - starts[-1])
-    return bool(steps) and max(steps) - min(steps) > 1
+    vary = bool(steps) and max(steps) - min(steps) > 1
+    return PacketScan(vary, starts[-1] if complete else None)
 
 
 def frame_to_i420(
@@ -170,11 +180,14 @@ def _plane(frame: av.VideoFrame, index: int) -> np.ndarray:
     return rows.reshape(-1, plane.line_size)[: plane.height, : plane.width]
 
 
-def _timed_frames(path: Path, source: VideoSource) -> Iterator[tuple[av.VideoFrame, int, int]]:
+def _timed_frames(
+    path: Path, source: VideoSource, seek_pts: int | None = None
+) -> Iterator[tuple[av.VideoFrame, int, int]]:
     """(frame, pts, duration) in presentation order, pts strictly increasing (repaired if
     needed). A frame lasts until the next one starts; the last one until the stream's
     end, the latest pts + duration of any frame (how the video toolkit measures a
-    segment), so converted segments join without drifting."""
+    segment), so converted segments join without drifting. With `seek_pts`, decoding
+    starts at the keyframe at or before it."""
     frame_step = max(1, round(1 / (source.rate * source.time_base))) if source.rate else 1
     held: tuple[av.VideoFrame, int] | None = None
     last_step = frame_step
@@ -183,6 +196,8 @@ def _timed_frames(path: Path, source: VideoSource) -> Iterator[tuple[av.VideoFra
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         try:
+            if seek_pts is not None:
+                container.seek(seek_pts, stream=stream, backward=True, any_frame=False)
             for frame in container.decode(stream):
                 pts = frame.pts
                 if pts is None:
@@ -229,17 +244,42 @@ def decode_batches(
 
 
 def decode_tail(path: Path, seconds: float) -> list[np.ndarray]:
-    """The frames of the last `seconds` of a video (the warm-up for the next segment)."""
+    """The frames of the last `seconds` of a video (the warm-up for the next segment).
+
+    Decoding starts at the keyframe before the tail when the file can seek there (the
+    same frames as decoding it all, for a fraction of the work); otherwise at the start.
+    """
     source = probe_source(path)
+    if source.last_pts is not None:
+        window_start = source.last_pts - round(seconds / source.time_base)
+        try:
+            tail = _tail(path, source, seconds, seek_pts=max(0, window_start))
+        except MediaError:
+            tail = None
+        if tail is not None:
+            return tail
+    tail = _tail(path, source, seconds, seek_pts=None)
+    assert tail is not None
+    return tail
+
+
+def _tail(
+    path: Path, source: VideoSource, seconds: float, seek_pts: int | None
+) -> list[np.ndarray] | None:
+    """Frames starting strictly inside the last `seconds` before the latest frame start;
+    None when a seek landed too late to see the whole window."""
     kept: list[tuple[float, np.ndarray]] = []
     end = 0.0
-    for frame in decode_frames(path, source):
-        t = float(frame.pts * source.time_base)
+    first: float | None = None
+    for frame, pts, _ in _timed_frames(path, source, seek_pts):
+        t = float(pts * source.time_base)
+        first = t if first is None else first
         end = max(end, t)
-        kept.append((t, frame.i420))
+        kept.append((t, frame_to_i420(frame, source.width, source.height)))
         while kept and kept[0][0] < end - seconds - 1e-6:
             kept.pop(0)
-    # keep frames strictly inside the last `seconds` (by frame start time)
+    if seek_pts is not None and (first is None or first > end - seconds + 1e-6):
+        return None
     return [img for t, img in kept if t > end - seconds + 1e-6 or len(kept) == 1]
 
 

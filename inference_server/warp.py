@@ -104,10 +104,13 @@ class ViewRenderer:
         Upsampling is linear between grid points, so where a view runs off the frame
         (columns clamped at an edge) the last grid cell is squeezed rather than cut.
         """
-        up = self.buffer("up", (1, 1, rows, width), torch.float32, grid.device)
         # + 0.5: the conversion below truncates, and the fraction should be rounded.
         scaled = (grid.float() * _ONE + 0.5).view(1, 1, *grid.shape)
-        torch.ops.aten.upsample_bilinear2d.out(scaled, [rows, width], True, None, None, out=up)
+        # Separable: rows first (on the narrow grid), then a 2-tap pass along each row.
+        tall = nnf.interpolate(scaled, size=(rows, grid.shape[-1]), mode="bilinear",
+                               align_corners=True)  # fmt: skip
+        up = self.buffer("up", (rows, 1, width), torch.float32, grid.device)
+        torch.ops.aten.upsample_linear1d.out(tall.view(rows, 1, -1), [width], True, None, out=up)
         fixed = self.buffer("positions", (rows, width), torch.int32, grid.device)
         return fixed.copy_(up.view(rows, width))
 
@@ -135,5 +138,5 @@ class ViewRenderer:
         torch.bitwise_right_shift(by_row, FRACTION_BITS, out=index)
         torch.bitwise_and(by_row, _ONE - 1, out=weight).sub_(1 << _STEP_SHIFT)
         torch.gather(taps.view(shape), -1, index.expand(shape), out=got)
-        got.add_(torch.bitwise_right_shift(got, _STEP_SHIFT, out=step).mul_(weight))
+        got.addcmul_(torch.bitwise_right_shift(got, _STEP_SHIFT, out=step), weight)
         out.view(shape).copy_(got.bitwise_right_shift_(FRACTION_BITS))
