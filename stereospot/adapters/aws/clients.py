@@ -39,10 +39,15 @@ class AwsClients:
         endpoint = aws.endpoint_url or None
         # SigV4 is the only signature S3 accepts for new regions and for presigned URLs up
         # to 7 days. Path-style addressing for emulators (moto, LocalStack) on a bare host.
+        # On AWS, "virtual" presigns on the bucket's regional host ({bucket}.s3.{region}...);
+        # "auto" presigns on the global one, which S3 answers with a 307 for a bucket outside
+        # us-east-1 until DNS catches up, and a browser does not follow a redirected CORS
+        # preflight. (A bucket name with dots would not match S3's certificate; provision
+        # makes none.)
         s3_config = _BASE_CONFIG.merge(
             Config(
                 signature_version="s3v4",
-                s3={"addressing_style": "path" if endpoint else "auto"},
+                s3={"addressing_style": "path" if endpoint else "virtual"},
             )
         )
         return cls(
