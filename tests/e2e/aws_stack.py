@@ -25,7 +25,7 @@ from stereospot.adapters.aws.clients import AwsClients
 from stereospot.adapters.aws.provision import environment, provision
 from stereospot.config import AwsSettings, Platform, QueueTimeouts, Settings
 from stereospot.container import build_container
-from stereospot.domain.routing import QueueName
+from stereospot.domain.routing import Bucket, QueueName, bucket_for_key
 from stereospot.domain.services.deps import Deps
 from tests.aws_server import REGION, fresh_prefix, moto_endpoint
 from tests.e2e.serve_process import CLI, free_port
@@ -161,6 +161,12 @@ class AwsStack:
         return {
             name: self.deps.queues[name].dead_letters().approximate_count() for name in QueueName
         }
+
+    def bucket_of(self, key: str) -> str:
+        """The name of the bucket the routing table puts `key` in."""
+        aws = self.settings.aws
+        names = {Bucket.INPUT: aws.input_bucket, Bucket.OUTPUT: aws.output_bucket}
+        return names[bucket_for_key(key)]
 
     def bucket_keys(self) -> list[str]:
         """Every object in both buckets."""

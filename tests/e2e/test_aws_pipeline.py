@@ -4,11 +4,13 @@ processes against moto's server (S3, SQS, DynamoDB over HTTP), the local inferen
 Driven like a user of the JSON API: create a job, ask for an upload URL (a presigned S3
 PUT), PUT the clip to it, poll the job until it is done, fetch the 3D video from its
 presigned download URL and check it with PyAV; then remove the job and see every object
-and record go. A text file uploaded as a video fails its job with a readable reason.
+and record go. A text file uploaded as a video fails its job with a readable reason; an S3
+notification that keeps failing ends in its dead-letter queue with its job failed.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -20,9 +22,10 @@ import httpx
 import pytest
 
 from stereospot.domain import keys
+from stereospot.domain.formats import StereoFormat
 from stereospot.domain.routing import QueueName
-from tests.aws_server import MOTO_AVAILABLE
-from tests.e2e.aws_stack import AwsStack
+from tests.aws_server import MOTO_AVAILABLE, REGION
+from tests.e2e.aws_stack import MAX_RECEIVES, AwsStack
 from tests.e2e.pipeline_harness import video_facts
 from tests.media_clips import decoded_frame_count, make_clip
 
@@ -95,6 +98,23 @@ def wait_until_done(stack: AwsStack, api: httpx.Client, job_id: str) -> dict[str
         return job if job["status"] in FINAL else None
 
     return stack.wait(done, 120, f"job {job_id} to finish")
+
+
+def test_the_web_app_runs_on_the_stack_and_lets_its_pages_reach_s3(
+    stack: AwsStack, api: httpx.Client
+) -> None:
+    web = next(p for p in stack.processes if p.name == "web")
+    aws = stack.settings.aws
+    assert f"data: S3 {aws.input_bucket}, {aws.output_bucket}; DynamoDB" in web.log()
+    # The page PUTs the file to S3 and plays the result from there: its CSP allows that.
+    job = api.post("/api/jobs", json={}).json()
+    page = api.get(f"/jobs/{job['id']}")
+    assert page.status_code == 200
+    policy = dict(
+        part.strip().split(" ", 1) for part in page.headers["Content-Security-Policy"].split(";")
+    )
+    assert stack.endpoint in policy["connect-src"].split()
+    assert stack.endpoint in policy["media-src"].split()
 
 
 def test_a_job_goes_from_upload_to_a_downloaded_3d_video(
@@ -177,3 +197,43 @@ def test_a_text_file_uploaded_as_a_video_fails_its_job_with_the_reason(
     assert [j["failure_reason"] for j in failed if j["id"] == job["id"]] == [done["failure_reason"]]
     # A user's mistake is not retried into the dead-letter queue.
     assert stack.deps.queues[QueueName.CHUNKING].dead_letters().approximate_count() == 0
+
+
+def s3_notification(bucket: str, key: str, size: int) -> str:
+    """An ObjectCreated notification body as S3 sends it to SQS (key URL-encoded)."""
+    record = {
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": REGION,
+        "eventTime": "2026-11-24T06:00:00.000Z",
+        "eventName": "ObjectCreated:Put",
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
+            "object": {"key": key, "size": size, "sequencer": "0055AED6DCD90281E5"},
+        },
+    }
+    return json.dumps({"Records": [record]})
+
+
+def test_a_segment_notification_that_keeps_failing_is_dead_lettered_and_fails_its_job(
+    stack: AwsStack, api: httpx.Client
+) -> None:
+    # S3 announced a segment that is gone by the time the worker reads it: every attempt
+    # fails (not the user's fault, so it is retried) until SQS's redrive policy takes it.
+    job = api.post("/api/jobs", json={}).json()
+    missing = keys.segment_key(UUID(job["id"]), 0, 1, StereoFormat.HALF_SBS)
+    body = s3_notification(stack.bucket_of(missing), missing, 4096)
+    queue = stack.deps.queues[QueueName.VIDEO_WORKER]
+    queue.send(body)
+
+    done = wait_until_done(stack, api, job["id"])
+    assert done["status"] == "failed"
+    assert done["failure_reason"].startswith("Processing stopped after repeated errors")
+    assert f"{MAX_RECEIVES} attempts" in done["failure_reason"]
+    dead = stack.wait(lambda: queue.dead_letters().receive(1, 1) or None, 30, "the DLQ")
+    assert [d.body for d in dead] == [body]
+    assert queue.approximate_count() == 0
+    video_worker = next(p for p in stack.processes if p.name == "video-worker")
+    assert video_worker.process.poll() is None  # it lives on
+    assert video_worker.log().count("failed (attempt") == MAX_RECEIVES - 1
