@@ -14,16 +14,21 @@ sampling linear and sub-pixel exact wherever the source is visible.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as nnf
 
 
 def dilate_nearness(nearness: torch.Tensor, radius: int) -> torch.Tensor:
-    """Grows near regions horizontally by `radius` px so soft edges move with the object."""
+    """Grows near regions horizontally by `radius` px so soft edges move with the object.
+
+    A running maximum over shifted copies: for the small radii used, far cheaper than
+    max_pool2d (whose CPU kernel also computes the argmax).
+    """
     if radius <= 0:
         return nearness
-    kernel = 2 * radius + 1
-    grown = nnf.max_pool2d(nearness.unsqueeze(1), (1, kernel), stride=1, padding=(0, radius))
-    return grown.squeeze(1)
+    grown = nearness.clone()
+    for shift in range(1, radius + 1):
+        torch.maximum(grown[..., shift:], nearness[..., :-shift], out=grown[..., shift:])
+        torch.maximum(grown[..., :-shift], nearness[..., shift:], out=grown[..., :-shift])
+    return grown
 
 
 def _splat_nearness(nearness: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
