@@ -236,4 +236,9 @@ def test_a_segment_notification_that_keeps_failing_is_dead_lettered_and_fails_it
     assert queue.approximate_count() == 0
     video_worker = next(p for p in stack.processes if p.name == "video-worker")
     assert video_worker.process.poll() is None  # it lives on
-    assert video_worker.log().count("failed (attempt") == MAX_RECEIVES - 1
+    retries = [
+        line
+        for line in video_worker.log().splitlines()
+        if f"[job={job['id']} seg=0]" in line and "failed (attempt" in line
+    ]
+    assert len(retries) == MAX_RECEIVES - 1, video_worker.log()
