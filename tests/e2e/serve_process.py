@@ -44,7 +44,9 @@ def fast_env() -> dict[str, str]:
 
 
 @contextmanager
-def running_serve(root: Path, start_timeout_s: float = 60) -> Iterator[Server]:
+def running_serve(
+    root: Path, start_timeout_s: float = 60, extra_env: dict[str, str] | None = None
+) -> Iterator[Server]:
     port = free_port()
     log_path = root / "serve.log"
     command = [
@@ -53,7 +55,12 @@ def running_serve(root: Path, start_timeout_s: float = 60) -> Iterator[Server]:
     ]  # fmt: skip
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            command, env=fast_env(), stdout=subprocess.PIPE, stderr=log, text=True, bufsize=1
+            command,
+            env={**fast_env(), **(extra_env or {})},
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            bufsize=1,
         )
     lines: list[str] = []
     ready = threading.Event()

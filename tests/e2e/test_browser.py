@@ -50,7 +50,10 @@ DESKTOP: ViewportSize = {"width": 1280, "height": 860}
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with running_serve(tmp_path_factory.mktemp("serve")) as running:
+    # Each segment's conversion is held for a moment, so the page is sure to see the
+    # conversion stage live after its refused reconnects, however fast the engine gets.
+    slow_segments = {"STEREOSPOT_TEST_STALL": "convert:2.5"}
+    with running_serve(tmp_path_factory.mktemp("serve"), extra_env=slow_segments) as running:
         yield running
 
 
