@@ -5,7 +5,9 @@ from __future__ import annotations
 import torch
 
 from inference_server.synthesis import eye_columns, sample_columns
-from inference_server.warp import ViewRenderer, position_grid
+from inference_server.warp import FRACTION_BITS, ViewRenderer, position_grid
+
+ONE = 1 << FRACTION_BITS  # positions are fixed point
 
 
 def random_plane(channels: int, height: int, width: int, seed: int = 0) -> torch.Tensor:
@@ -23,7 +25,9 @@ def test_fixed_point_resample_matches_the_float_lerp() -> None:
     renderer.resample(renderer.taps(plane, "p"), renderer.positions(columns, height, width), out)
     expected = sample_columns(plane.float().unsqueeze(0), columns.unsqueeze(0))[0]
     error = (out.float() - expected).abs()
-    assert float(error.max()) <= 1.0  # rounded 8-bit fraction and result: within a level
+    # Rounding the result (half a level) and the 8-bit fraction (1/512 px times a tap
+    # difference of at most 255 levels): within a level.
+    assert float(error.max()) <= 1.0
     assert float(error.mean()) < 0.3
 
 
@@ -43,11 +47,11 @@ def test_a_constant_shift_is_exact_from_the_left_border_on() -> None:
     # A depth map 4x smaller than the frame: its pixel centres in frame pixels.
     centres = (torch.arange(16, dtype=torch.float32) + 0.5) * 4 - 0.5
     grid = position_grid((centres + shift).expand(1, 10, 16), height, width)
-    positions = ViewRenderer().positions(grid[0], height, width).float() / 256
+    positions = ViewRenderer().positions(grid[0], height, width).float() / ONE
     expected = torch.arange(width, dtype=torch.float32) + shift
-    # Exact (to the 8-bit fraction) up to the last grid cell, where the source runs off
+    # Exact (to the fixed-point fraction) up to the last grid cell, where the source runs off
     # the frame and the cell is squeezed into the frame instead.
-    assert torch.allclose(positions[:, :56], expected[:56].expand(height, 56), atol=1 / 256)
+    assert torch.allclose(positions[:, :56], expected[:56].expand(height, 56), atol=1 / ONE)
     assert float(positions.max()) == width - 1
     assert bool((positions[:, 1:] >= positions[:, :-1]).all())
 
@@ -55,7 +59,7 @@ def test_a_constant_shift_is_exact_from_the_left_border_on() -> None:
 def test_chroma_moves_half_as_far_as_luma() -> None:
     renderer = ViewRenderer()
     luma = renderer.positions(torch.arange(16, dtype=torch.float32).add(4).expand(8, 16), 8, 16)
-    chroma = renderer.chroma_positions(luma, 8).float() / 256
+    chroma = renderer.chroma_positions(luma, 8).float() / ONE
     assert torch.equal(chroma[0, :3], torch.tensor([2.0, 3.0, 4.0]))
 
 
