@@ -21,6 +21,7 @@ import torch.nn.functional as nnf
 
 from inference_server.colour import ColourInfo
 from inference_server.depth import DepthEstimator, FrameBatch
+from inference_server.depth.base import PREVIEW_WIDTH
 from inference_server.packing import Planes, depth_planes, pack
 from inference_server.synthesis import dilate_nearness, eye_columns, eye_gains
 from inference_server.temporal import DepthRangeNormaliser, SceneCutDetector, thumbnails
@@ -29,7 +30,6 @@ from stereospot.domain.formats import ConversionSettings, StereoFormat
 
 T = TypeVar("T")
 EDGE_DILATION_PX = 2  # at full resolution, for estimated depth
-PREVIEW_WIDTH = 192  # the frames' small copy: scene cuts and the builtin estimator
 
 
 def split_i420(frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -17,6 +17,10 @@ import torch.nn.functional as nnf
 from inference_server.colour import ColourInfo
 from inference_server.packing import Planes
 
+# The width of the small copy of each batch that the scene-cut detector and the builtin
+# estimator share (FrameBatch.preview computes it once per width asked for).
+PREVIEW_WIDTH = 192
+
 
 def work_size(height: int, width: int, max_width: int) -> tuple[int, int]:
     """A frame's size scaled down (never up) to at most `max_width`, aspect kept."""

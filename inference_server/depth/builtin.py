@@ -15,10 +15,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as nnf
 
-from inference_server.depth.base import FrameBatch
+from inference_server.depth.base import PREVIEW_WIDTH, FrameBatch
 from inference_server.temporal import percentiles
 
-WORK_WIDTH = 192
+WORK_WIDTH = PREVIEW_WIDTH  # the batch's shared preview, computed once
 
 
 def _box_1d(x: torch.Tensor, radius: int, dim: int) -> torch.Tensor:
