@@ -135,7 +135,7 @@ class ViewRenderer:
         got = self.buffer("got", shape, torch.int32, device)
         step = self.buffer("step", shape, torch.int32, device)
         by_row = positions.view(1, rows, 1, width)
-        torch.bitwise_right_shift(by_row, FRACTION_BITS, out=index)
+        index.copy_(by_row).bitwise_right_shift_(FRACTION_BITS)  # no mixed-dtype op: slow
         torch.bitwise_and(by_row, _ONE - 1, out=weight).sub_(1 << _STEP_SHIFT)
         torch.gather(taps.view(shape), -1, index.expand(shape), out=got)
         got.addcmul_(torch.bitwise_right_shift(got, _STEP_SHIFT, out=step), weight)
