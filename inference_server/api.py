@@ -130,11 +130,18 @@ def _torch_threads(device: torch.device) -> Iterator[None]:
         yield
         return
     before = torch.get_num_threads()
-    torch.set_num_threads(max(1, (os.cpu_count() or 1) // 4))
+    torch.set_num_threads(max(1, _usable_cores() // 4))
     try:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def _usable_cores() -> int:
+    """The cores this process may run on (its affinity), where the OS tells."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _warm_up(
@@ -219,7 +226,7 @@ def _run(
                 processor.process(frames, target)
             else:
                 packed = torch.empty(
-                    (count, *output_size_i420(output_format, display_w, display_h)),
+                    (count, *_packed_shape(output_format, display_w, display_h)),
                     dtype=torch.uint8,
                     device=device,
                 )
@@ -245,7 +252,7 @@ def _run(
     return done
 
 
-def output_size_i420(fmt: StereoFormat, width: int, height: int) -> tuple[int, int]:
+def _packed_shape(fmt: StereoFormat, width: int, height: int) -> tuple[int, int]:
     """Shape of one packed I420 output frame (rows, columns), display orientation."""
     out_w, out_h = output_size(fmt, width, height)
     return out_h * 3 // 2, out_w
