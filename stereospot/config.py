@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from stereospot.domain.routing import QueueName
+
 
 class Platform(StrEnum):
     MEMORY = "memory"  # unit tests
@@ -34,6 +36,16 @@ class QueueTimeouts(BaseModel):
     reassembly: int = 60 * 60
     deletion: int = 5 * 60
     ingest: int = 20 * 60
+
+    def by_queue(self) -> dict[QueueName, int]:
+        return {
+            QueueName.CHUNKING: self.chunking,
+            QueueName.VIDEO_WORKER: self.video_worker,
+            QueueName.OUTPUT_EVENTS: self.output_events,
+            QueueName.REASSEMBLY: self.reassembly,
+            QueueName.DELETION: self.deletion,
+            QueueName.INGEST: self.ingest,
+        }
 
 
 class AwsSettings(BaseModel):

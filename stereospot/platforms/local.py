@@ -34,7 +34,7 @@ from stereospot.config import Settings
 
 # One convention for both in-process platforms: queue bodies are our own messages, and
 # visibility timeouts come from the same settings.
-from stereospot.platforms.memory import decode, visibility_timeouts
+from stereospot.platforms.memory import decode
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,9 @@ def _url_signer(settings: Settings, layout: DataLayout) -> UrlSigner:
 
 
 def _queues(settings: Settings, database: Database) -> SqliteQueues:
-    return SqliteQueues(database, visibility_timeouts(settings), max_receives=settings.max_receives)
+    return SqliteQueues(
+        database, settings.queue_timeouts.by_queue(), max_receives=settings.max_receives
+    )
 
 
 def _storage(

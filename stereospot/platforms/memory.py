@@ -22,7 +22,6 @@ from stereospot.adapters.memory.storage import MemoryObjectStorage
 from stereospot.config import Settings
 from stereospot.domain.messages import parse_message
 from stereospot.domain.ports import Clock, Queues
-from stereospot.domain.routing import QueueName
 from stereospot.domain.services.object_events import notify_created
 
 
@@ -31,20 +30,10 @@ def decode(body: str) -> list[object]:
     return [parse_message(body)]
 
 
-def visibility_timeouts(settings: Settings) -> dict[QueueName, int]:
-    timeouts = settings.queue_timeouts
-    return {
-        QueueName.CHUNKING: timeouts.chunking,
-        QueueName.VIDEO_WORKER: timeouts.video_worker,
-        QueueName.OUTPUT_EVENTS: timeouts.output_events,
-        QueueName.REASSEMBLY: timeouts.reassembly,
-        QueueName.DELETION: timeouts.deletion,
-        QueueName.INGEST: timeouts.ingest,
-    }
-
-
 def _queues(settings: Settings, clock: Clock) -> MemoryQueues:
-    return MemoryQueues(clock, visibility_timeouts(settings), max_receives=settings.max_receives)
+    return MemoryQueues(
+        clock, settings.queue_timeouts.by_queue(), max_receives=settings.max_receives
+    )
 
 
 def _object_events(queues: Queues) -> Callable[[str, int], None]:

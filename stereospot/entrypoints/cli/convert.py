@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from stereospot.domain.formats import StereoFormat, SyntheticView
+from stereospot.entrypoints.cli.options import add_look_options
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 
@@ -31,18 +32,7 @@ def register(subparsers: Any) -> None:
         nargs="?",
         help="output file (default: INPUT's name with the VR-player suffix of the format)",
     )
-    parser.add_argument(
-        "--format",
-        choices=[f.value for f in StereoFormat],
-        default=StereoFormat.HALF_SBS.value,
-        help="output layout (default: half-sbs)",
-    )
-    parser.add_argument(
-        "--divergence", type=float, default=2.0, help="max parallax, %% of width (default 2.0)"
-    )
-    parser.add_argument(
-        "--convergence", type=float, default=0.5, help="screen plane 0=far..1=near (default 0.5)"
-    )
+    add_look_options(parser)
     parser.add_argument(
         "--depth-model",
         default="auto",

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 from urllib.parse import quote
 
-from stereospot.domain.formats import StereoFormat
+from stereospot.entrypoints.cli.options import add_look_options
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 SERVER_ENV = "STEREOSPOT_SERVER"
@@ -45,18 +45,7 @@ def register(subparsers: Any) -> None:
         default=os.environ.get(SERVER_ENV, DEFAULT_SERVER),
         help=f"the server's address (default: ${SERVER_ENV} or {DEFAULT_SERVER})",
     )
-    parser.add_argument(
-        "--format",
-        choices=[f.value for f in StereoFormat],
-        default=StereoFormat.HALF_SBS.value,
-        help="output layout (default: half-sbs)",
-    )
-    parser.add_argument(
-        "--divergence", type=float, default=2.0, help="3D strength, %% of width (default 2.0)"
-    )
-    parser.add_argument(
-        "--convergence", type=float, default=0.5, help="screen plane 0=far..1=near (default 0.5)"
-    )
+    add_look_options(parser)
     parser.add_argument("--title", default="", help="job title (default: the file name)")
     parser.add_argument(
         "--wait", action="store_true", help="follow the conversion until it finishes"

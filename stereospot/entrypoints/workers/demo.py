@@ -49,7 +49,6 @@ def run_demo(
     from stereospot.container import build_container
     from stereospot.domain.services import jobs
     from stereospot.entrypoints.workers.handlers import UseCaseHandler
-    from stereospot.entrypoints.workers.runner import visibility_timeouts
     from stereospot.entrypoints.workers.sample_clip import write_sample_clip
 
     root = data_dir or Path(tempfile.mkdtemp(prefix="stereospot-demo-"))
@@ -69,7 +68,7 @@ def run_demo(
     worker = Worker(
         deps.queues,
         ALL_QUEUES,
-        visibility_timeouts(settings),
+        settings.queue_timeouts.by_queue(),
         container.platform.decoder(),
         UseCaseHandler(deps),
         LoopOptions(idle_wait_s=0.2),

@@ -33,18 +33,6 @@ QUEUES: dict[Role, tuple[QueueName, ...]] = {
 }
 
 
-def visibility_timeouts(settings: Settings) -> dict[QueueName, int]:
-    timeouts = settings.queue_timeouts
-    return {
-        QueueName.CHUNKING: timeouts.chunking,
-        QueueName.VIDEO_WORKER: timeouts.video_worker,
-        QueueName.OUTPUT_EVENTS: timeouts.output_events,
-        QueueName.REASSEMBLY: timeouts.reassembly,
-        QueueName.DELETION: timeouts.deletion,
-        QueueName.INGEST: timeouts.ingest,
-    }
-
-
 def build_worker(
     settings: Settings, queue_names: Sequence[QueueName], options: LoopOptions
 ) -> Worker:
@@ -60,7 +48,7 @@ def build_worker(
     return Worker(
         deps.queues,
         queue_names,
-        visibility_timeouts(settings),
+        settings.queue_timeouts.by_queue(),
         container.platform.decoder(),
         UseCaseHandler(deps),
         options,
