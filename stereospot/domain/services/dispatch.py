@@ -112,4 +112,32 @@ def handle_dead_letter(deps: Deps, message: Message, reason: str) -> None:
         return
     log.error("giving up on a message: %s", reason, extra=context(job_id))
     reason = " ".join(reason.split())[:300]
-    fail_job(deps, job_id, f"Processing stopped after repeated errors ({reason}).")
+    fail_job(
+        deps,
+        job_id,
+        f"Processing stopped after repeated errors while {step_of(message)} ({reason}).",
+    )
+
+
+def step_of(message: Message) -> str:
+    """What the system was doing with this message, in words a user understands."""
+    match message:
+        case SegmentReady(segment_index=index, total_segments=total):
+            return f"converting segment {index + 1} of {total}"
+        case ReassemblyRequested():
+            return "joining the converted segments"
+        case DeletionRequested():
+            return "removing the job"
+        case IngestRequested():
+            return "downloading the video"
+        case ObjectCreated(key=key):
+            match _parsed_or_none(key):
+                case keys.SourceKey():
+                    return "splitting the video into segments"
+                case keys.SegmentKey(index=index, total=total):
+                    return f"converting segment {index + 1} of {total}"
+                case keys.OutputSegmentKey(index=index):
+                    return f"recording converted segment {index + 1}"
+                case keys.FinalKey() | keys.ReassemblyDoneKey():
+                    return "finishing the job"
+    return "converting the video"

@@ -324,4 +324,6 @@ def test_a_worker_whose_parent_is_gone_stops(queues: Queues) -> None:
 
 def test_failure_reason_is_one_short_line() -> None:
     assert failure_reason(RuntimeError("disk\nfull."), 5) == "disk full; 5 attempts"
+    missing = failure_reason(KeyError("segments/x/00001_00002_depth.mp4"), 3)
+    assert missing == "a stored file is missing: segments/x/00001_00002_depth.mp4; 3 attempts"
     assert failure_reason(ValueError(), 1) == "ValueError; 1 attempt"

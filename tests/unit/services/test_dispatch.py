@@ -87,7 +87,10 @@ def test_dead_letter_fails_the_job_with_a_reason(tmp_path: Path) -> None:
     dispatch.handle_dead_letter(world.deps, message, "Traceback: \n  boom\n")
     job = world.deps.jobs.get(job_id)
     assert job is not None and job.status is JobStatus.FAILED
-    assert job.failure_reason == "Processing stopped after repeated errors (Traceback: boom)."
+    assert job.failure_reason == (
+        "Processing stopped after repeated errors while splitting the video into segments"
+        " (Traceback: boom)."
+    )
     drain(world)  # the chunking event that follows finds the job failed
     assert world.deps.jobs.get(job_id).status is JobStatus.FAILED  # type: ignore[union-attr]
 
@@ -109,3 +112,24 @@ def test_segment_message_with_a_key_of_another_segment_is_ignored(tmp_path: Path
         message = SegmentReady(job_id=job_id, segment_index=0, total_segments=2, key=key)
         dispatch.handle_message(world.deps, QueueName.VIDEO_WORKER, message, "m")
     assert world.inference.requests == []
+
+
+@pytest.mark.parametrize(
+    ("message", "step"),
+    [
+        (SegmentReady(job_id=JOB, segment_index=1, total_segments=3, key="k"), "segment 2 of 3"),
+        (
+            ObjectCreated(bucket="input", key=keys.segment_key(JOB, 0, 2, StereoFormat.ANAGLYPH)),
+            "converting segment 1 of 2",
+        ),
+        (
+            ObjectCreated(bucket="output", key=keys.output_segment_key(JOB, 4)),
+            "recording converted segment 5",
+        ),
+        (ObjectCreated(bucket="output", key=keys.final_key(JOB)), "finishing the job"),
+        (ReassemblyRequested(job_id=JOB), "joining the converted segments"),
+        (DeletionRequested(job_id=JOB), "removing the job"),
+    ],
+)
+def test_a_dead_letter_names_the_step_that_kept_failing(message: Message, step: str) -> None:
+    assert step in dispatch.step_of(message)
