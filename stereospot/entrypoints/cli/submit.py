@@ -52,9 +52,8 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--output",
-        type=Path,
-        help="download the result here (a file, or a directory for the server's file name);"
-        " implies --wait",
+        help="download the result here: a file, or a directory (an existing one, or any path"
+        " ending in '/', created if needed) for the server's file name; implies --wait",
     )
     parser.set_defaults(handler=run)
 
@@ -208,9 +207,16 @@ class ProgressLine:
 # ---------------------------------------------------------------------- the command
 
 
-def _check_output(output: Path | None) -> str | None:
-    if output is not None and not output.is_dir() and not output.parent.is_dir():
-        return f"{output.parent} is not a directory"
+def _names_a_directory(output: str) -> bool:
+    # Path() drops a trailing separator, so read the user's intent from the raw argument.
+    return output.endswith(("/", os.sep)) or Path(output).is_dir()
+
+
+def _check_output(output: str | None) -> str | None:
+    if output is None or _names_a_directory(output):
+        return None
+    if not Path(output).parent.is_dir():
+        return f"{Path(output).parent} is not a directory"
     return None
 
 
@@ -268,8 +274,12 @@ def _follow(client: ApiClient, job_id: str, progress: ProgressLine) -> dict[str,
         time.sleep(POLL_SECONDS)
 
 
-def _destination(output: Path, job: dict[str, Any]) -> Path:
-    return output / str(job["download_name"]) if output.is_dir() else output
+def _destination(output: str, job: dict[str, Any]) -> Path:
+    if _names_a_directory(output):
+        directory = Path(output)
+        directory.mkdir(parents=True, exist_ok=True)
+        return directory / str(job["download_name"])
+    return Path(output)
 
 
 def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:

@@ -129,6 +129,29 @@ def test_submit_waits_and_downloads_the_result(
     assert [p.name for p in downloads.iterdir()] == [result.name]  # no partial file left
 
 
+def test_submit_output_ending_in_a_slash_is_a_new_directory(
+    live: tuple[Site, str], tmp_path: Path, tiny_video: bytes
+) -> None:
+    # A trailing '/' names a directory even before it exists: the result keeps the
+    # server's file name instead of becoming a file called like the directory.
+    site, url = live
+    clip = tmp_path / "holiday.mp4"
+    clip.write_bytes(tiny_video)
+
+    def finish(job_id: UUID) -> None:
+        site.complete_segment(job_id, 0)
+        site.complete_segment(job_id, 1)
+        site.complete(job_id, tiny_video[::-1])
+
+    worker = _pipeline_stand_in(site, finish)
+    downloads = tmp_path / "not" / "yet"
+    args = _args(str(clip), "--server", url, "--output", f"{downloads}/")
+    status = run(args, io.StringIO(), io.StringIO())  # type: ignore[arg-type]
+    worker.join(5)
+    assert status == 0
+    assert [p.name for p in downloads.iterdir()] == ["holiday_LR_Half_SBS.mp4"]
+
+
 def test_submit_reports_a_failed_conversion(live: tuple[Site, str], tmp_path: Path) -> None:
     site, url = live
     clip = tmp_path / "broken.mp4"
