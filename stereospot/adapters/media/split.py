@@ -9,6 +9,7 @@ the source did, so the segment still plays from 0.
 
 from __future__ import annotations
 
+from collections import deque
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,9 @@ from stereospot.domain.model import SegmentPlanEntry
 _TOLERANCE_S = Fraction(1, 1000)
 # Packets read past a candidate keyframe to find its leading pictures, if any.
 _LOOKAHEAD = 64
+# Packets held back per segment so their dts can still be adjusted when it ends (see
+# _SegmentWriter._finish_packets): more than any B-frame reorder depth.
+_TAIL = 16
 
 
 def segment_name(index: int) -> str:
@@ -46,6 +50,8 @@ class _SegmentWriter:
         self.count = 0
         self.end = origin  # largest pts + duration seen, in source ticks
         self.last_pts = origin
+        self.tail: deque[Packet[Any]] = deque()  # last packets, muxed at close
+        self.muxed: tuple[int | None, int | None] = (None, None)  # last muxed (pts, dts)
         self.container: OutputContainer = av.open(str(path), mode="w", format="mp4")
         self.stream = self.container.add_stream_from_template(template)
 
@@ -56,17 +62,45 @@ class _SegmentWriter:
         packet.pts = pts - self.origin
         packet.dts = None if dts is None else dts - self.origin
         packet.stream = self.stream
+        self.tail.append(packet)
+        if len(self.tail) > _TAIL:
+            self._mux(self.tail.popleft())
+
+    def _mux(self, packet: Packet[Any]) -> None:
+        self.muxed = (packet.pts, packet.dts)
         self.container.mux(packet)
+
+    def _finish_packets(self, length: int) -> None:
+        """Mux the held tail so that the segment lasts exactly `length` ticks.
+
+        Readers measure a segment as its latest pts + duration, and an mp4 stores each
+        packet's duration as the gap to the next dts (only the last packet's is kept as
+        given). With B-frames and a variable rate such a gap is another picture's display
+        time and can reach past the segment's end, so the tail's dts are lowered until no
+        gap does, and the last packet's duration is set to end exactly at `length`.
+        """
+        prev_pts, prev_dts = self.muxed
+        for packet in self.tail:
+            room = None if prev_pts is None else length - prev_pts
+            if room and room > 0 and prev_dts is not None and packet.dts is not None:
+                packet.dts = min(packet.dts, prev_dts + room)
+            prev_pts, prev_dts = packet.pts, packet.dts
+        last = self.tail[-1] if self.tail else None
+        if last is not None and last.pts is not None and length > last.pts:
+            last.duration = length - last.pts
+        while self.tail:
+            self._mux(self.tail.popleft())
 
     def close(
         self, time_base: Fraction, first_pts: int, typical_gap: int, next_origin: int | None
     ) -> SegmentFile:
         """Finish the file. The plan's duration runs to the next segment's first picture
         when there is one (packet durations can be rounded, e.g. to milliseconds)."""
-        self.container.close()
         end = self.end if self.end > self.last_pts else self.last_pts + typical_gap
         if next_origin is not None:
             end = next_origin
+        self._finish_packets(end - self.origin)
+        self.container.close()
         return SegmentFile(
             path=self.path,
             plan=SegmentPlanEntry(

@@ -17,6 +17,7 @@ CLIPS: dict[str, dict[str, Any]] = {
     "no_audio.mp4": {"audio": False},
     "bframes_long_gop.mp4": {"seconds": 4.0, "gop": 60, "bframes": 3},
     "vfr.mp4": {"vfr": True},
+    "vfr_bframes.mp4": {"vfr": True, "bframes": 3, "gop": 7, "seconds": 3.0},
     "rotated.mp4": {"rotation": 90},
     "odd_size.mp4": {"width": 321, "height": 241, "pix_fmt": "yuv444p"},
     "hevc10.mp4": {"codec": "libx265", "pix_fmt": "yuv420p10le", "bframes": 2},

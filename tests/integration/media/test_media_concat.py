@@ -173,3 +173,22 @@ def test_empty_or_missing_segments_are_refused(toolkit: PyAVToolkit, tmp_path: P
     with pytest.raises(MediaError, match=r"Segment 0 \(gone.mp4\) cannot be used"):
         toolkit.concat([tmp_path / "gone.mp4"], None, tmp_path / "final.mp4")
     assert not (tmp_path / "final.mp4").exists()
+
+
+def test_raw_vfr_b_frame_segments_rejoin_at_the_source_times(
+    toolkit: PyAVToolkit, clip: Callable[[str], Path], tmp_path: Path
+) -> None:
+    # With B-frames a packet's duration (decode order) is not its picture's display time,
+    # so a segment's length must come from the next segment's first picture.
+    source = clip("vfr_bframes.mp4")
+    segments = toolkit.split(source, tmp_path / "split", 0.4)
+    assert len(segments) >= 3
+    out = tmp_path / "final.mp4"
+    toolkit.concat([s.path for s in segments], source, out)
+    with av.open(str(out)) as result, av.open(str(source)) as original:
+        got = [Fraction(f.pts or 0) * (f.time_base or 1) for f in result.decode(video=0)]
+        want = [Fraction(f.pts or 0) * (f.time_base or 1) for f in original.decode(video=0)]
+    assert got == [t - want[0] for t in want]  # every picture exactly at its source time
+    source_info, info = toolkit.probe(source), toolkit.probe(out)
+    assert info.duration_s == pytest.approx(source_info.duration_s, abs=1 / source_info.fps)
+    assert abs(stream_end_s(out, "audio") - stream_end_s(out, "video")) < 1 / source_info.fps

@@ -175,3 +175,20 @@ def test_cut_short_source_fails_and_leaves_no_segments(
         assert list(out.glob("*")) == []
     else:  # FFmpeg may just stop at the cut: then what is there must be whole and valid
         assert sum(s.plan.frame_count for s in segments) < 48
+
+
+def test_vfr_b_frame_segment_lasts_until_the_next_segments_first_picture(
+    toolkit: PyAVToolkit, clip: Callable[[str], Path], tmp_path: Path
+) -> None:
+    # Its length as readers measure it (latest pts + duration) is the plan's duration.
+    # Here one segment's latest picture has a dts gap longer than its display time.
+    segments = toolkit.split(clip("vfr_bframes.mp4"), tmp_path, 0.4)
+    assert len(segments) >= 3
+    for segment, following in itertools.pairwise(segments):
+        with av.open(str(segment.path)) as container:
+            stream = container.streams.video[0]
+            assert stream.time_base is not None
+            end = max((p.pts or 0) + (p.duration or 0) for p in container.demux(stream) if p.size)
+            assert float(end * stream.time_base) == pytest.approx(
+                following.plan.start_s - segment.plan.start_s, abs=1e-9
+            )
