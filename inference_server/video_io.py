@@ -210,7 +210,11 @@ def _timed_frames(
                     yield held[0], held[1], last_step
                 held = (frame, pts)
         except av.error.FFmpegError as exc:
-            raise MediaError(f"{path.name} could not be decoded: {exc}.") from exc
+            # The path is a worker's scratch file and errno means nothing to a user.
+            detail = (getattr(exc, "strerror", None) or "unreadable data").rstrip(".")
+            raise MediaError(
+                f"The video is damaged: a part of it could not be decoded ({detail})."
+            ) from exc
     if held is not None:
         yield held[0], held[1], end - held[1] if end > held[1] else last_step
 

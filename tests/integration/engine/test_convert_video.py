@@ -141,6 +141,24 @@ def test_not_a_video_is_a_readable_error(tmp_path: Path) -> None:
     assert not (tmp_path / "o.mp4").exists()
 
 
+def test_a_video_damaged_in_the_middle_is_a_readable_error(tmp_path: Path) -> None:
+    # The container and its index are intact, so probing passes; the damage shows only
+    # when the frames are decoded, and the message must not be FFmpeg's errno text.
+    clip = make_clip(tmp_path / "holiday.mp4", seconds=2.0, width=160, height=96, audio=False)
+    data = bytearray(clip.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 4000] = bytes((i * 97 + 13) % 256 for i in range(4000))
+    damaged = tmp_path / "damaged.mp4"
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(MediaError) as caught:
+        convert_video(damaged, tmp_path / "o.mp4", output_format=StereoFormat.HALF_SBS,
+                      settings=BUILTIN)  # fmt: skip
+    message = str(caught.value)
+    assert message.startswith("The video is damaged: a part of it could not be decoded")
+    assert "Errno" not in message and "damaged.mp4" not in message
+    assert not (tmp_path / "o.mp4").exists()
+
+
 def test_bad_options_are_readable_errors(small_clip: Path, tmp_path: Path) -> None:
     with pytest.raises(MediaError, match="batch size"):
         convert_video(small_clip, tmp_path / "o.mp4", output_format=StereoFormat.HALF_SBS,
