@@ -11,7 +11,6 @@ aws platform container, to check what the processes left behind.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import time
 from collections.abc import Callable
@@ -28,7 +27,7 @@ from stereospot.container import build_container
 from stereospot.domain.routing import Bucket, QueueName, bucket_for_key
 from stereospot.domain.services.deps import Deps
 from tests.aws_server import REGION, fresh_prefix, moto_endpoint
-from tests.e2e.serve_process import CLI, free_port
+from tests.e2e.serve_process import CLI, free_port, stop_gracefully
 
 T = TypeVar("T")
 
@@ -132,15 +131,8 @@ class AwsStack:
             return None
 
     def stop(self) -> None:
+        stop_gracefully(part.process for part in self.processes)
         for part in self.processes:
-            if part.process.poll() is None:
-                part.process.send_signal(signal.SIGTERM)
-        for part in self.processes:
-            try:
-                part.process.wait(30)
-            except subprocess.TimeoutExpired:
-                part.process.kill()
-                part.process.wait()
             part.log_file.close()
 
     def logs_text(self) -> str:

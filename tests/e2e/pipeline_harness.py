@@ -27,6 +27,7 @@ from stereospot.domain.formats import ConversionSettings, StereoFormat
 from stereospot.domain.model import Job, JobStatus
 from stereospot.domain.services import jobs
 from stereospot.domain.services.deps import Deps
+from tests.e2e.serve_process import stop_gracefully
 
 T = TypeVar("T")
 
@@ -105,15 +106,8 @@ class Pipeline:
         worker.process.wait(10)
 
     def stop_all(self) -> None:
+        stop_gracefully(worker.process for worker in self.workers)
         for worker in self.workers:
-            if worker.process.poll() is None:
-                worker.process.send_signal(signal.SIGTERM)
-        for worker in self.workers:
-            try:
-                worker.process.wait(30)
-            except subprocess.TimeoutExpired:
-                worker.process.kill()
-                worker.process.wait()
             worker.log_file.close()
 
     def logs_text(self) -> str:

@@ -9,10 +9,11 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 CLI = [sys.executable, "-m", "stereospot.entrypoints.cli.main"]
 
@@ -83,6 +84,20 @@ def running_serve(
         process.send_signal(signal.SIGINT)
         try:
             process.wait(40)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def stop_gracefully(processes: Iterable[subprocess.Popen[Any]], timeout_s: float = 30) -> None:
+    """SIGTERM every process still running, then wait; kill what does not stop in time."""
+    processes = list(processes)
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout_s)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
