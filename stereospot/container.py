@@ -9,12 +9,16 @@ Platform modules are imported only when selected, so a local install never needs
 from __future__ import annotations
 
 import importlib
+import logging
+import secrets
 from typing import Any
 
 from dependency_injector import containers, providers
 
 from stereospot.config import InferenceBackendKind, Platform, Settings
 from stereospot.domain.services.deps import Deps, Policy
+
+logger = logging.getLogger(__name__)
 
 _PLATFORM_MODULES: dict[Platform, str] = {
     Platform.MEMORY: "stereospot.platforms.memory",
@@ -68,6 +72,15 @@ def _inference_backend(settings: Settings, storage: Any, scratch: Any) -> Any:
     return backend_class.from_settings(settings, storage=storage, scratch=scratch)
 
 
+def _secret_key(settings: Settings) -> bytes:
+    """Signs sessions and CSRF tokens (and local URLs): configured, kept on local disk, or
+    random per process as a last resort (then sessions end with the process)."""
+    if settings.platform is Platform.LOCAL or settings.secret_key is not None:
+        return bytes(_import("stereospot.adapters.local.secret.secret_key")(settings))
+    logger.warning("STEREOSPOT_SECRET_KEY is not set: sessions last until this process exits")
+    return secrets.token_bytes(32)
+
+
 class Application(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     platform = providers.DependenciesContainer()
@@ -100,6 +113,7 @@ class Application(containers.DeclarativeContainer):
         providers.Callable(_import, "stereospot.adapters.ingest.ytdlp.YtDlpFetcher"),
     )
     policy = providers.Singleton(policy_from, settings)
+    secret_key = providers.Singleton(_secret_key, settings)
 
     deps = providers.Singleton(
         Deps,

@@ -7,7 +7,6 @@ on the local platform, the signed-file endpoints.
 from __future__ import annotations
 
 import logging
-import secrets
 from typing import Any
 
 from quart import Quart
@@ -53,15 +52,6 @@ class _ApiOnlyOpenAPI(OpenAPIProvider):
         return [rule for rule in rules if rule.rule.startswith("/api/")]
 
 
-def _secret(settings: Settings) -> bytes:
-    if settings.platform is Platform.LOCAL or settings.secret_key is not None:
-        from stereospot.adapters.local.secret import secret_key
-
-        return secret_key(settings)
-    logger.warning("STEREOSPOT_SECRET_KEY is not set: sessions last until this process exits")
-    return secrets.token_bytes(32)
-
-
 def _push_public_key(container: Application) -> str | None:
     try:
         sender = container.push_sender()
@@ -82,7 +72,7 @@ def _web_state(container: Application) -> WebState:
     return WebState(
         settings=settings,
         deps=container.deps(),
-        secret=_secret(settings),
+        secret=container.secret_key(),
         url_signer=url_signer,
         local_files=local_files,
         push_public_key=_push_public_key(container),
