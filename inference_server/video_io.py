@@ -180,6 +180,29 @@ def _plane(frame: av.VideoFrame, index: int) -> np.ndarray:
     return rows.reshape(-1, plane.line_size)[: plane.height, : plane.width]
 
 
+# Players show a video with a damaged packet here and there; so do we: such packets are
+# skipped (the frame before lasts longer). Only widespread damage stops the conversion.
+DAMAGED_PACKETS_ALLOWED = 3
+DAMAGED_SHARE_ALLOWED = 0.15
+
+
+def _tolerant_decode(
+    container: av.container.InputContainer, stream: av.VideoStream
+) -> Iterator[av.VideoFrame]:
+    packets = damaged = 0
+    for packet in container.demux(stream):
+        packets += 1
+        try:
+            frames = packet.decode()
+        except av.error.InvalidDataError:
+            damaged += 1
+            if damaged > max(DAMAGED_PACKETS_ALLOWED, DAMAGED_SHARE_ALLOWED * packets):
+                raise
+            log.warning("skipped a damaged video packet (%d so far)", damaged)
+            continue
+        yield from frames
+
+
 def _timed_frames(
     path: Path, source: VideoSource, seek_pts: int | None = None
 ) -> Iterator[tuple[av.VideoFrame, int, int]]:
@@ -198,7 +221,7 @@ def _timed_frames(
         try:
             if seek_pts is not None:
                 container.seek(seek_pts, stream=stream, backward=True, any_frame=False)
-            for frame in container.decode(stream):
+            for frame in _tolerant_decode(container, stream):
                 pts = frame.pts
                 if pts is None:
                     pts = 0 if held is None else held[1] + frame_step

@@ -141,15 +141,54 @@ def test_not_a_video_is_a_readable_error(tmp_path: Path) -> None:
     assert not (tmp_path / "o.mp4").exists()
 
 
-def test_a_video_damaged_in_the_middle_is_a_readable_error(tmp_path: Path) -> None:
+def _damaged_copy(clip: Path, dest: Path, scrambled_bytes: int) -> Path:
+    data = bytearray(clip.read_bytes())
+    middle = len(data) // 2
+    noise = bytes((i * 97 + 13) % 256 for i in range(scrambled_bytes))
+    data[middle : middle + scrambled_bytes] = noise
+    dest.write_bytes(bytes(data))
+    return dest
+
+
+def _frames_and_duration(path: Path) -> tuple[int, float]:
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        frames = sum(1 for _ in container.demux(stream) if _.size)
+        assert stream.duration is not None
+        return frames, float(stream.duration * stream.time_base)
+
+
+def _undecodable_packets(path: Path) -> int:
+    bad = 0
+    with av.open(str(path)) as container:
+        for packet in container.demux(container.streams.video[0]):
+            try:
+                packet.decode()
+            except av.error.InvalidDataError:
+                bad += 1
+    return bad
+
+
+def test_a_slightly_damaged_video_converts_like_a_player_shows_it(tmp_path: Path) -> None:
+    # A damaged packet is skipped (the frame before it lasts longer); the timeline holds.
+    clip = make_clip(tmp_path / "holiday.mp4", seconds=4.0, fps=30, width=240, height=136,
+                     vfr=True, gop=90, bframes=2)  # fmt: skip
+    damaged = _damaged_copy(clip, tmp_path / "damaged.mp4", 600)
+    assert 1 <= _undecodable_packets(damaged) <= 3  # the premise: some damage, not much
+    stats = convert_video(damaged, tmp_path / "o.mp4", output_format=StereoFormat.HALF_SBS,
+                          settings=BUILTIN)  # fmt: skip
+    source_frames, source_duration = _frames_and_duration(clip)
+    frames, duration = _frames_and_duration(tmp_path / "o.mp4")
+    assert source_frames - 5 <= frames < source_frames
+    assert stats.frames == frames
+    assert abs(duration - source_duration) <= 1 / 30
+
+
+def test_a_badly_damaged_video_is_a_readable_error(tmp_path: Path) -> None:
     # The container and its index are intact, so probing passes; the damage shows only
     # when the frames are decoded, and the message must not be FFmpeg's errno text.
     clip = make_clip(tmp_path / "holiday.mp4", seconds=2.0, width=160, height=96, audio=False)
-    data = bytearray(clip.read_bytes())
-    middle = len(data) // 2
-    data[middle : middle + 4000] = bytes((i * 97 + 13) % 256 for i in range(4000))
-    damaged = tmp_path / "damaged.mp4"
-    damaged.write_bytes(bytes(data))
+    damaged = _damaged_copy(clip, tmp_path / "damaged.mp4", len(clip.read_bytes()) // 4)
     with pytest.raises(MediaError) as caught:
         convert_video(damaged, tmp_path / "o.mp4", output_format=StereoFormat.HALF_SBS,
                       settings=BUILTIN)  # fmt: skip
