@@ -45,7 +45,7 @@ def build_worker(
     deps = with_fault_hooks(container.deps())
     if QueueName.VIDEO_WORKER in queue_names:
         _preload_inference(deps.inference)
-    return Worker(
+    worker = Worker(
         deps.queues,
         queue_names,
         settings.queue_timeouts.by_queue(),
@@ -53,6 +53,11 @@ def build_worker(
         UseCaseHandler(deps),
         options,
     )
+    if QueueName.DELETION in queue_names:  # the media-worker, which removes jobs
+        from stereospot.entrypoints.workers import housekeeping
+
+        housekeeping.start(deps, worker.stop)
+    return worker
 
 
 def _preload_inference(backend: object) -> None:
