@@ -240,8 +240,76 @@ def test_cancel_a_waiting_job_then_remove_it_from_the_failed_list(
     shoot(browser, server.url, "09-dashboard-failed")
 
     page.click(f'[data-failed-id="{job_id}"] [data-remove-button]')
+    assert page.request.get(job_url).status == 200, "nothing is removed before confirming"
+    page.click(f'[data-failed-id="{job_id}"] [data-remove-confirm]')
     page.wait_for_selector(".flash")
     assert "was removed" in page.inner_text(".flash")
     assert page.locator(f'[data-failed-id="{job_id}"]').count() == 0
     assert page.request.get(job_url).status == 404
     page.close()
+
+
+LONG_TITLE = "A very long holiday video title " * 6 + "Supercalifragilisticexpialidocious" * 3
+LONG_REASON = "The file is not a video we can read: " + "unreadable_" * 40
+
+
+def _seed_many_jobs(server: Server, count: int = 30) -> list[str]:
+    """Long titles, long failure reasons, `count` failed and completed jobs, written
+    through the use cases into the running server's own data directory."""
+    from stereospot.config import Settings
+    from stereospot.container import build_container
+    from stereospot.domain.formats import ConversionSettings, StereoFormat
+    from stereospot.domain.model import JobStatus
+    from stereospot.domain.services import jobs as usecases
+
+    assert server.data_dir is not None
+    deps = build_container(Settings(platform="local", data_dir=server.data_dir)).deps()
+    ids = []
+    for number in range(count):
+        job = usecases.create_job(
+            deps,
+            output_format=StereoFormat.HALF_SBS,
+            settings=ConversionSettings(),
+            title=f"{number:02d} {LONG_TITLE}",
+        )
+        if number % 2:
+            usecases.fail_job(deps, job.id, LONG_REASON)
+        else:
+            now = deps.clock.now()
+            for status in (JobStatus.CHUNKING_IN_PROGRESS, JobStatus.CHUNKING_COMPLETE):
+                job = deps.jobs.save(job.transition(status))
+            job = deps.jobs.save(
+                job.with_changes(uploaded_at=now, source_size=2_000_000, source_duration_s=6.0)
+            )
+            for status in (JobStatus.REASSEMBLING, JobStatus.COMPLETED):
+                job = deps.jobs.save(job.transition(status))
+            deps.jobs.save(job.with_changes(completed_at=now))
+        ids.append(str(job.id))
+    return ids
+
+
+def test_no_page_is_wider_than_the_screen(server: Server, browser: Browser) -> None:
+    ids = _seed_many_jobs(server)
+    pages = {
+        "10-dashboard-many": server.url + "/",
+        "11-job-failed-long": f"{server.url}/jobs/{ids[1]}",
+        "12-job-completed-long": f"{server.url}/jobs/{ids[0]}",
+        "13-players-many": server.url + "/players",
+        "14-api": server.url + "/api-docs",
+        "15-not-found": server.url + "/jobs/00000000-0000-4000-8000-000000000000",
+    }
+    too_wide = []
+    for name, url in pages.items():
+        for label, viewport, mobile in (("desktop", DESKTOP, False), ("phone", PHONE, True)):
+            context = browser.new_context(
+                viewport=viewport, is_mobile=mobile, has_touch=mobile, device_scale_factor=1
+            )
+            page = context.new_page()
+            page.goto(url, wait_until="load")
+            page.wait_for_timeout(300)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > viewport["width"]:
+                too_wide.append(f"{name} {label}: {width} px > {viewport['width']} px")
+            page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
+            context.close()
+    assert too_wide == []

@@ -67,12 +67,12 @@ def create_job(
 
 
 def title_from_url(url: str) -> str:
-    """'https://host/videos/My%20Clip.mp4' -> 'host My Clip'."""
+    """A link job's title until the fetched video's own title is known: the link's file
+    name ('https://host/videos/My%20Clip.mp4' -> 'My Clip'), else the host name."""
     parts = urlsplit(url)
     tail = unquote(parts.path.rstrip("/").rsplit("/", 1)[-1])
     tail = naming.title_from_filename(tail) if tail else ""
-    host = parts.hostname or "video"
-    return f"{host} {tail}".strip()[:300] if tail else host[:300]
+    return (tail or parts.hostname or "video")[:300]
 
 
 def _check_url(url: str) -> str:

@@ -60,12 +60,13 @@ async def test_failed_jobs_are_listed_newest_first_with_reason_link_and_remove(
     assert section.index("New failure") < section.index("Old failure")
     assert f'data-newest-failed="{newer}"' in section
     assert "The file has no video stream." in section
-    # The reason is one line: the whole sentence, clipped by CSS, with a tooltip.
+    # The reason is clipped by CSS to two lines, the whole sentence in a tooltip.
     assert f'class="reason-line" title="{LONG_REASON}"' in section
     assert f'href="/jobs/{newer}"' in section and f'href="/jobs/{older}"' in section
     for job_id in (older, newer):
         form = re.search(rf'<form[^>]*action="/jobs/{job_id}/delete".*?</form>', section, re.S)
-        assert form and 'name="csrf_token"' in form.group(0) and ">Remove<" in form.group(0)
+        assert form and 'name="csrf_token"' in form.group(0)
+        assert ">Remove for good<" in form.group(0)
     # Neither job is still shown as running.
     assert f'data-job-id="{newer}"' not in html and f'data-job-id="{older}"' not in html
 

@@ -77,7 +77,7 @@ def test_create_job_from_url_sends_ingest(world: World, url: str, kind: type) ->
 
 
 def test_title_from_url() -> None:
-    assert jobs.title_from_url("https://cdn.example/v/My%20Clip.mp4") == "cdn.example My Clip"
+    assert jobs.title_from_url("https://cdn.example/v/My%20Clip.mp4") == "My Clip"
     assert jobs.title_from_url("https://cdn.example/") == "cdn.example"
 
 

@@ -123,6 +123,20 @@ function applyProgress(root, data) {
   setEta($(root, '[data-field="eta"]'), data.eta_seconds);
 }
 
+/* Timestamps come as UTC; show them in the reader's own time zone. */
+const TIME_FORMAT = new Intl.DateTimeFormat(undefined, {
+  year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+});
+function localizeTimes(root) {
+  for (const element of root.querySelectorAll("time[data-local-time]")) {
+    const moment = new Date(element.getAttribute("datetime"));
+    if (Number.isNaN(moment.getTime())) continue;
+    element.title = element.textContent;
+    element.textContent = TIME_FORMAT.format(moment);
+    element.removeAttribute("data-local-time");
+  }
+}
+
 /* ------------------------------------------------------------------ job page */
 
 function initJobPage(panel) {
@@ -143,6 +157,7 @@ function initJobPage(panel) {
     const html = await response.text();
     if (mine !== swaps) return;
     panel.innerHTML = html;
+    localizeTimes(panel);
     const status = $(panel, "[data-panel-status]");
     if (status) panel.dataset.status = status.dataset.panelStatus;
     bindPanel();
@@ -318,6 +333,7 @@ function initDashboard(layout) {
     const response = await fetch(layout.dataset.listsUrl, { headers: { Accept: "text/html" } });
     if (response.ok) {
       lists.innerHTML = await response.text();
+      localizeTimes(lists);
       startEtas();
     }
   };
@@ -355,6 +371,7 @@ function initDashboard(layout) {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  localizeTimes(document);
   const panel = document.getElementById("job-panel");
   if (panel) initJobPage(panel);
   const layout = document.querySelector("[data-dashboard]");
