@@ -106,6 +106,8 @@ class Settings(BaseSettings):
     max_receives: int = Field(default=5, ge=1)
     reassembly_lock_ttl_s: int = 7 * 24 * 3600
     reassembly_lease_s: int = 30 * 60
+    # A job still waiting for its uploaded file after this long is removed by the cleanup.
+    abandoned_upload_s: int = Field(default=24 * 3600, ge=60)
     queue_timeouts: QueueTimeouts = QueueTimeouts()
     aws: AwsSettings = AwsSettings()
     vapid_private_key: SecretStr | None = None

@@ -52,7 +52,7 @@ def build_worker(
     if QueueName.VIDEO_WORKER in queue_names:
         _wait_for_inference(deps.inference)
         _preload_inference(deps.inference)
-    return Worker(
+    worker = Worker(
         deps.queues,
         queue_names,
         settings.queue_timeouts.by_queue(),
@@ -60,6 +60,11 @@ def build_worker(
         UseCaseHandler(deps),
         options,
     )
+    if QueueName.DELETION in queue_names:  # the media-worker, which removes jobs
+        from stereospot.entrypoints.workers import housekeeping
+
+        housekeeping.start(deps, worker.stop)
+    return worker
 
 
 def _wait_for_inference(backend: object) -> None:

@@ -106,6 +106,7 @@ async def test_remove_from_the_failed_list(site: Site) -> None:
 async def test_the_live_fragment_carries_the_failed_list(site: Site) -> None:
     [job_id] = await _failed_jobs(site, 1)
     waiting = await site.create_job(title="Waiting")
+    site.store_source(waiting)  # uploaded, not started: still cancellable
     fragment = await (await site.client.get("/fragments/jobs")).get_data(as_text=True)
     assert "<html" not in fragment
     assert f'data-newest-failed="{job_id}"' in _failed_section(fragment)
@@ -153,6 +154,7 @@ async def test_cancel_from_the_upload_page_shows_the_job_failed_and_removable(
 
 async def test_cancel_from_a_dashboard_row(site: Site) -> None:
     job_id = await site.create_job(title="Forgotten")
+    site.store_source(job_id)
     converting = await site.create_job(title="Busy")
     site.start_converting(converting)
     html = await (await site.client.get("/")).get_data(as_text=True)

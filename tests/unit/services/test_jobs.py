@@ -151,6 +151,8 @@ def test_progress_and_eta_from_recent_jobs(world: World) -> None:
 def test_lists(world: World) -> None:
     finished = [_completed_job(world) for _ in range(3)]
     waiting = new_job(world)
+    assert jobs.list_in_progress(world.deps) == []  # no file yet: listed nowhere
+    upload(world, waiting)
     assert [j.id for j in jobs.list_in_progress(world.deps)] == [waiting]
     first = jobs.list_completed(world.deps, limit=2)
     assert len(first.jobs) == 2 and first.next_cursor is not None
