@@ -110,8 +110,9 @@ class Application(containers.DeclarativeContainer):
         settings,
     )
     fetcher = providers.Singleton(
-        lambda cls: cls(),
+        lambda cls, settings: cls(allow_private=settings.fetch_allow_private),
         providers.Callable(_import, "stereospot.adapters.ingest.ytdlp.YtDlpFetcher"),
+        settings,
     )
     policy = providers.Singleton(policy_from, settings)
     secret_key = providers.Singleton(_secret_key, settings)
