@@ -88,6 +88,8 @@ def handle_segment_ready(
         log.info("segment submitted for async inference", extra=extra)
     else:
         log.info("segment converted", extra=extra)
+        if result.completed and not result.output_event:
+            handle_output_object(deps, output_key)
 
 
 RATE_WINDOW_S = 8.0  # the worker's rate is measured over about this many recent seconds

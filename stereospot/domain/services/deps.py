@@ -34,6 +34,7 @@ class Policy:
     invocation_ttl_s: int = 24 * 3600
     eta_sample_size: int = 20
     progress_interval_s: float = 1.0  # at most one progress write per segment this often
+    abandoned_upload_s: int = 24 * 3600  # a job waiting longer for its file is removed
 
 
 @dataclass(frozen=True)
