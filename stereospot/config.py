@@ -57,6 +57,7 @@ class AwsSettings(BaseModel):
     output_bucket: str = "stereospot-output"
     jobs_table: str = "stereospot-jobs"
     segment_completions_table: str = "stereospot-segment-completions"
+    segment_progress_table: str = "stereospot-segment-progress"
     reassembly_table: str = "stereospot-reassembly-triggered"
     invocations_table: str = "stereospot-inference-invocations"
     push_subscriptions_table: str = "stereospot-push-subscriptions"
