@@ -140,3 +140,35 @@ class ViewRenderer:
         torch.gather(taps.view(shape), -1, index.expand(shape), out=got)
         got.addcmul_(torch.bitwise_right_shift(got, _STEP_SHIFT, out=step), weight)
         out.view(shape).copy_(got.bitwise_right_shift_(FRACTION_BITS))
+
+
+def paint_holes(out: torch.Tensor, filled: torch.Tensor, hole: torch.Tensor) -> None:
+    """Writes the disocclusion fill into uint8 planes `out` (C,H,W, any strides).
+
+    `filled` (C,h,w) float 0..255 and `hole` (h,w) bool are on the depth map's grid; a
+    frame pixel is a hole when the grid pixel it falls in is, and takes the fill
+    interpolated at its own position. Only hole pixels are touched.
+    """
+    channels, height, width = out.shape
+    h, w = hole.shape
+    device = out.device
+    rows = ((torch.arange(height, device=device) + 0.5) * (h / height)).long().clamp_(max=h - 1)
+    cols = ((torch.arange(width, device=device) + 0.5) * (w / width)).long().clamp_(max=w - 1)
+    small_rows = hole.any(dim=1)
+    keep = small_rows[rows].nonzero().squeeze(1)  # frame rows with any hole
+    if keep.numel() == 0:
+        return
+    mask = hole[rows[keep]][:, cols]
+    at_row, x = mask.nonzero(as_tuple=True)
+    y = keep[at_row]
+    if (h, w) == (height, width):
+        values = filled[:, y, x]
+    else:
+        gx = (2.0 * x.to(filled.dtype) + 1.0) / width - 1.0
+        gy = (2.0 * y.to(filled.dtype) + 1.0) / height - 1.0
+        grid = torch.stack([gx, gy], dim=-1).view(1, 1, -1, 2)
+        values = nnf.grid_sample(
+            filled.unsqueeze(0), grid, mode="bilinear", padding_mode="border",
+            align_corners=False,
+        ).view(channels, -1)  # fmt: skip
+    out[:, y, x] = values.round().clamp_(0, 255).to(out.dtype)
