@@ -77,12 +77,15 @@ class StereoProcessor:
         self._cuts = SceneCutDetector()
         self._normaliser = DepthRangeNormaliser(window)
         self._renderer = ViewRenderer()
+        self._preview: Planes | None = None
         estimator.reset()
 
     def nearness(self, planes: Planes) -> torch.Tensor:
         """(B,h,w) nearness in [0,1], 1 = nearest, at the estimator's resolution."""
         batch = FrameBatch(planes, self._colour, [])
-        batch.cuts = self._cuts.detect(thumbnails(batch.preview(PREVIEW_WIDTH).y))
+        preview = batch.preview(PREVIEW_WIDTH)
+        self._preview = preview  # reused by the disocclusion fill when sizes match
+        batch.cuts = self._cuts.detect(thumbnails(preview.y))
         raw = self._estimator.estimate(batch)
         if not self._estimator.absolute:
             raw = self._normaliser.normalise(raw, batch.cuts)
@@ -125,12 +128,12 @@ class StereoProcessor:
             eyes = [self._eye_buffer(frames, side) for side in ("left", "right")]
             eye_views = [split_i420(eye) for eye in eyes]
             self._render(y, uv, grids, share, eye_views)
-            _paint(y, uv, holes, eye_views)
+            _paint(y, uv, holes, eye_views, self._preview)
             left, right = (_planes(*split_i420(eye)) for eye in eyes)
             _store(pack(self._format, left, right, self._colour), out_y, out_uv)
         else:
             self._render(y, uv, grids, share, views)
-            _paint(y, uv, holes, views)
+            _paint(y, uv, holes, views, self._preview)
 
     def _eye_buffer(self, frames: torch.Tensor, side: str) -> torch.Tensor:
         return self._renderer.buffer(
@@ -167,13 +170,24 @@ def _paint(
     uv: torch.Tensor,
     holes: list[tuple[Warp, float] | None],
     views: list[tuple[torch.Tensor, torch.Tensor]],
+    preview: Planes | None,
 ) -> None:
     """Paints each eye's disocclusions from its background (see synthesis.fill_holes),
-    on the depth map's grid, into the rendered planes."""
+    on the depth map's grid, into the rendered planes; the source at the grid's size is
+    the batch's preview when it has that size."""
     if not any(h is not None and bool(h[0].hole.any()) for h in holes):
         return
     size = next(h[0].hole.shape[-2:] for h in holes if h is not None)
-    small = torch.stack([shrink(p, (size[0], size[1])) for p in (y, uv[:, 0], uv[:, 1])], 1)
+    planes = (y, uv[:, 0], uv[:, 1])
+    if preview is not None and tuple(preview.y.shape) == (y.shape[0], *size):
+        planes = (preview.y, preview.u, preview.v)
+    small = torch.stack(
+        [
+            p if p.is_floating_point() and p.shape[-2:] == size else shrink(p, (size[0], size[1]))
+            for p in planes
+        ],
+        1,
+    )
     for entry, (eye_y, eye_uv) in zip(holes, views, strict=True):
         if entry is None or not bool(entry[0].hole.any()):
             continue

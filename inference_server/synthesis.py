@@ -124,6 +124,7 @@ class Warp:
     columns: torch.Tensor
     hole: torch.Tensor
     nearness: torch.Tensor
+    edge: torch.Tensor | None = None  # (B,h,w) long: each hole's background neighbour
 
 
 def warp(nearness: torch.Tensor, gain: float, convergence: float) -> Warp:
@@ -159,6 +160,7 @@ def warp(nearness: torch.Tensor, gain: float, convergence: float) -> Warp:
         background = background.masked_fill_(background > 1.5, 0.0)  # a row with nothing
         source = torch.where(hole, torch.gather(source, -1, donor), source)
         z = torch.where(hole, background, z)
+        return Warp(source, hole, z, donor)
     return Warp(source, hole, z)
 
 
@@ -172,16 +174,25 @@ def fill_mask(view: Warp, gain: float, reach: int = 4) -> torch.Tensor:
     """(B,h,w) bool: pixels a hole may take colour from. Visible background only: a pixel
     nearer (by a parallax of a pixel or more) than the farthest within `reach` px is an
     occluder's edge and never lends its colour to a disocclusion."""
-    z = view.nearness.unsqueeze(1)
-    size = 2 * reach + 1
-    nearest_far = -nnf.max_pool2d(-z, (size, size), stride=1, padding=reach).squeeze(1)
+    nearest_far = _running_min(_running_min(view.nearness, reach, -1), reach, -2)
     tolerance = 1.0 / max(abs(gain), 1.0)
     return ~view.hole & (view.nearness <= nearest_far + tolerance)
 
 
-def fill_holes(
-    image: torch.Tensor, view: Warp, donors: torch.Tensor, grid_width: int | None = None
-) -> torch.Tensor:
+def _running_min(x: torch.Tensor, radius: int, dim: int) -> torch.Tensor:
+    """The minimum over a window of 2 * radius + 1 along `dim` (shifted copies: far
+    cheaper than min-pooling for small radii)."""
+    out = x.clone()
+    size = x.shape[dim]
+    for shift in range(1, min(radius, size - 1) + 1):
+        a, b = out.narrow(dim, shift, size - shift), x.narrow(dim, 0, size - shift)
+        torch.minimum(a, b, out=a)
+        a, b = out.narrow(dim, 0, size - shift), x.narrow(dim, shift, size - shift)
+        torch.minimum(a, b, out=a)
+    return out
+
+
+def fill_holes(image: torch.Tensor, view: Warp, donors: torch.Tensor) -> torch.Tensor:
     """Paints the holes of `image` (B,C,H,W) from the `donors` (B,H,W) on each hole's
     background side only.
 
@@ -191,9 +202,8 @@ def fill_holes(
     beside it (a multi-scale fill that continues the background's level and vertical
     structure without horizontal streaks, and never reaches across the occluder). Sums
     come from integral images, so each hole pixel costs a few gathers.
-    `view` is at the image's resolution (`grid_width` unused, reserved).
+    `view` is at the image's resolution.
     """
-    del grid_width
     hole = view.hole
     if not bool(hole.any()):
         return image
@@ -202,13 +212,9 @@ def fill_holes(
     stacked = torch.cat([image.to(torch.float64) * weight, weight], dim=1)
     table = nnf.pad(stacked.cumsum(-1).cumsum(-2), (1, 0, 1, 0))  # (B,C+1,H+1,W+1)
     b, r, j = hole.nonzero(as_tuple=True)
-    left, right = _neighbours(view.nearness.new_zeros(hole.shape), hole)
-    lj, rj = left[b, r, j].long(), right[b, r, j].long()
-    z = view.nearness
-    z_left = z[b, r, lj.clamp(min=0)].masked_fill(lj < 0, 2.0)
-    z_right = z[b, r, rj.clamp(max=width - 1)].masked_fill(rj >= width, 2.0)
-    from_left = z_left <= z_right
-    edge = torch.where(from_left, lj, rj).clamp(0, width - 1)
+    assert view.edge is not None  # warp sets it whenever there are holes
+    edge = view.edge[b, r, j]
+    from_left = edge < j
     depth = (j - edge).abs()
     c0 = torch.where(from_left, edge - depth + 1, edge).clamp(0, width - 1)
     c1 = torch.where(from_left, edge, edge + depth - 1).clamp(0, width - 1)
