@@ -53,6 +53,7 @@ def policy_from(settings: Settings) -> Policy:
         download_url_expiry_s=settings.download_url_expiry_s,
         reassembly_lock_ttl_s=settings.reassembly_lock_ttl_s,
         reassembly_lease_s=settings.reassembly_lease_s,
+        abandoned_upload_s=settings.abandoned_upload_s,
     )
 
 
@@ -109,8 +110,9 @@ class Application(containers.DeclarativeContainer):
         settings,
     )
     fetcher = providers.Singleton(
-        lambda cls: cls(),
+        lambda cls, settings: cls(allow_private=settings.fetch_allow_private),
         providers.Callable(_import, "stereospot.adapters.ingest.ytdlp.YtDlpFetcher"),
+        settings,
     )
     policy = providers.Singleton(policy_from, settings)
     secret_key = providers.Singleton(_secret_key, settings)

@@ -19,6 +19,7 @@ from stereospot.config import Platform, Settings
 from stereospot.container import Application, build_container
 from stereospot.entrypoints.web import (
     api,
+    api_docs,
     errors,
     events,
     files,
@@ -112,6 +113,7 @@ def create_app(container: Application | None = None) -> Quart:
 
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(api_docs.blueprint)
     app.register_blueprint(events.blueprint)
     app.register_blueprint(push.blueprint)
     app.register_blueprint(playlists.blueprint)
