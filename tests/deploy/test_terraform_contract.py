@@ -169,7 +169,7 @@ def test_secrets_and_container_settings_use_names_the_settings_read() -> None:
     known = settings_names()
     for names in (
         app.locals["task_secrets"],
-        app.locals["inference_environment"],
+        app.locals["inference_environment_all"],
         ecs.locals["task_environment"],
     ):
         assert set(names) <= known, sorted(set(names) - known)

@@ -45,9 +45,13 @@ locals {
     STEREOSPOT_VAPID_PRIVATE_KEY = module.secrets.vapid_private_key_arn
   }
 
-  # The inference container's settings (sagemaker mode).
-  inference_environment = {
-    STEREOSPOT_LOG_LEVEL = var.log_level
-    STEREOSPOT_DEVICE    = "cuda"
+  # The inference container's settings (sagemaker mode); empty values left out.
+  inference_environment_all = {
+    STEREOSPOT_LOG_LEVEL           = var.log_level
+    STEREOSPOT_DEVICE              = "cuda"
+    STEREOSPOT_DEPTH_MODEL         = var.depth_model
+    STEREOSPOT_INFERENCE_STUB      = var.inference_stub ? "true" : ""
+    STEREOSPOT_HF_TOKEN_SECRET_ARN = module.secrets.hf_token_arn
   }
+  inference_environment = { for name, value in local.inference_environment_all : name => value if value != "" }
 }

@@ -66,6 +66,18 @@ variable "inference_backlog_per_instance" {
   default     = 4
 }
 
+variable "depth_model" {
+  description = "Depth model the inference server loads (STEREOSPOT_DEPTH_MODEL): a Hugging Face model id, a directory in the image, builtin, or auto."
+  type        = string
+  default     = "auto"
+}
+
+variable "inference_stub" {
+  description = "Run the inference image in stub mode (answers /ping and /invocations without a model) so a first deploy reaches InService; set false for real conversions."
+  type        = bool
+  default     = false
+}
+
 variable "public_url" {
   description = "Address browsers use (https://video.example.com); empty uses the load balancer's DNS name."
   type        = string
