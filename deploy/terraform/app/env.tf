@@ -7,6 +7,7 @@ locals {
   environment_all = {
     STEREOSPOT_PLATFORM                       = "aws"
     STEREOSPOT_PUBLIC_URL                     = local.public_url
+    STEREOSPOT_TRUSTED_PROXIES                = join(",", module.network.public_subnet_cidrs)
     STEREOSPOT_LOG_LEVEL                      = var.log_level
     STEREOSPOT_VAPID_SUBJECT                  = var.vapid_subject
     STEREOSPOT_INFERENCE_BACKEND              = module.inference.backend
