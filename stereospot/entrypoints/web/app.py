@@ -81,6 +81,7 @@ def _web_state(container: Application) -> WebState:
         local_files=local_files,
         push_public_key=_push_public_key(container),
         storage_origins=security.storage_origins(settings),
+        host_policy=security.HostPolicy.from_settings(settings),
     )
 
 
