@@ -23,6 +23,7 @@ locals {
     STEREOSPOT_AWS__OUTPUT_BUCKET             = module.storage.output_bucket
     STEREOSPOT_AWS__JOBS_TABLE                = module.tables.names["jobs_table"]
     STEREOSPOT_AWS__SEGMENT_COMPLETIONS_TABLE = module.tables.names["segment_completions_table"]
+    STEREOSPOT_AWS__SEGMENT_PROGRESS_TABLE    = module.tables.names["segment_progress_table"]
     STEREOSPOT_AWS__REASSEMBLY_TABLE          = module.tables.names["reassembly_table"]
     STEREOSPOT_AWS__INVOCATIONS_TABLE         = module.tables.names["invocations_table"]
     STEREOSPOT_AWS__PUSH_SUBSCRIPTIONS_TABLE  = module.tables.names["push_subscriptions_table"]
