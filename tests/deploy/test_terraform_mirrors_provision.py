@@ -116,13 +116,8 @@ def test_the_same_tables_keys_indexes_streams_and_ttl(
     declared = _terraform_tables()
     made_names = {
         getattr(aws, field).removeprefix(f"{prefix}-")
-        for field in (
-            "jobs_table",
-            "segment_completions_table",
-            "reassembly_table",
-            "invocations_table",
-            "push_subscriptions_table",
-        )
+        for field in AwsSettings.model_fields
+        if field.endswith("_table")
     }
     assert set(declared) == made_names
     for suffix, expected in declared.items():

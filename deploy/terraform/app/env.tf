@@ -7,6 +7,7 @@ locals {
   environment_all = {
     STEREOSPOT_PLATFORM                       = "aws"
     STEREOSPOT_PUBLIC_URL                     = local.public_url
+    STEREOSPOT_TRUSTED_PROXIES                = join(",", module.network.public_subnet_cidrs)
     STEREOSPOT_LOG_LEVEL                      = var.log_level
     STEREOSPOT_VAPID_SUBJECT                  = var.vapid_subject
     STEREOSPOT_INFERENCE_BACKEND              = module.inference.backend
@@ -23,6 +24,7 @@ locals {
     STEREOSPOT_AWS__OUTPUT_BUCKET             = module.storage.output_bucket
     STEREOSPOT_AWS__JOBS_TABLE                = module.tables.names["jobs_table"]
     STEREOSPOT_AWS__SEGMENT_COMPLETIONS_TABLE = module.tables.names["segment_completions_table"]
+    STEREOSPOT_AWS__SEGMENT_PROGRESS_TABLE    = module.tables.names["segment_progress_table"]
     STEREOSPOT_AWS__REASSEMBLY_TABLE          = module.tables.names["reassembly_table"]
     STEREOSPOT_AWS__INVOCATIONS_TABLE         = module.tables.names["invocations_table"]
     STEREOSPOT_AWS__PUSH_SUBSCRIPTIONS_TABLE  = module.tables.names["push_subscriptions_table"]

@@ -52,7 +52,7 @@ locals {
   }
 
   tables_read = {
-    web          = ["jobs_table", "segment_completions_table", "push_subscriptions_table"]
+    web          = ["jobs_table", "segment_completions_table", "segment_progress_table", "push_subscriptions_table"]
     media-worker = keys(var.table_arns)
     video-worker = keys(var.table_arns)
   }

@@ -66,7 +66,7 @@ variable "output_bucket" {
 }
 
 variable "table_arns" {
-  description = "Table ARNs by AwsSettings field (jobs_table, segment_completions_table, reassembly_table, invocations_table, push_subscriptions_table)."
+  description = "Table ARNs by AwsSettings field (jobs_table, segment_completions_table, segment_progress_table, ...)."
   type        = map(string)
 }
 

@@ -1,6 +1,6 @@
-# The five tables of `stereospot aws provision`, on demand, with point-in-time recovery.
+# The tables of `stereospot aws provision`, on demand, with point-in-time recovery.
 # Streams (NEW_IMAGE) on jobs and segment completions feed the job-events pipes; TTL on
-# the reassembly locks and the inference invocations.
+# segment progress, the reassembly locks and the inference invocations.
 
 resource "aws_dynamodb_table" "jobs" {
   #checkov:skip=CKV_AWS_119:DynamoDB encrypts every table at rest with an AWS-owned key; a customer-managed key adds cost and key grants for no extra protection here
@@ -76,6 +76,40 @@ resource "aws_dynamodb_table" "segment_completions" {
   attribute {
     name = "segment_index"
     type = "N"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+  server_side_encryption {
+    enabled = true
+  }
+}
+
+# Per-segment progress of the conversions in flight (written as frames are converted,
+# expiring by TTL). Its stream mirrors provision; no pipe reads it yet (events module).
+resource "aws_dynamodb_table" "segment_progress" {
+  #checkov:skip=CKV_AWS_119:DynamoDB encrypts every table at rest with an AWS-owned key; a customer-managed key adds cost and key grants for no extra protection here
+  name                        = "${var.name}-segment-progress"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "job_id"
+  range_key                   = "segment_index"
+  stream_enabled              = true
+  stream_view_type            = "NEW_IMAGE"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "job_id"
+    type = "S"
+  }
+  attribute {
+    name = "segment_index"
+    type = "N"
+  }
+
+  ttl {
+    attribute_name = "ttl"
+    enabled        = true
   }
 
   point_in_time_recovery {
