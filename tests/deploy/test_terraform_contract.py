@@ -162,8 +162,8 @@ def test_the_env_file_has_exactly_names_the_settings_read() -> None:
     aws = {
         f"STEREOSPOT_AWS__{name.upper()}"
         for name in AwsSettings.model_fields
-        # an emulator's endpoint, and a client-side tuning knob, are not the stack's
-        if name not in ("endpoint_url", "multipart_threshold_bytes")
+        # emulators' endpoints and a client-side tuning knob are not the stack's names
+        if name not in ("endpoint_url", "sagemaker_runtime_url", "multipart_threshold_bytes")
     }
     assert aws <= rendered, f"stack names missing: {sorted(aws - rendered)}"
     timeouts = {f"STEREOSPOT_QUEUE_TIMEOUTS__{n.upper()}" for n in QueueTimeouts.model_fields}
