@@ -165,7 +165,11 @@ def test_the_env_file_has_exactly_names_the_settings_read() -> None:
         # emulators' endpoints and a client-side tuning knob are not the stack's names
         if name not in ("endpoint_url", "sagemaker_runtime_url", "multipart_threshold_bytes")
     }
-    assert aws <= rendered, f"stack names missing: {sorted(aws - rendered)}"
+    assert aws <= rendered, (
+        f"AwsSettings fields the env file lacks: {sorted(aws - rendered)}; add each to "
+        "deploy/terraform/app/env.tf (and its resource), or, if it is not a stack name, "
+        "to the exclusions above"
+    )
     timeouts = {f"STEREOSPOT_QUEUE_TIMEOUTS__{n.upper()}" for n in QueueTimeouts.model_fields}
     assert timeouts <= rendered
     assert {"STEREOSPOT_PLATFORM", "STEREOSPOT_PUBLIC_URL", "STEREOSPOT_INFERENCE_BACKEND"} <= (
