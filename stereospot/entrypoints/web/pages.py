@@ -28,9 +28,9 @@ from stereospot.entrypoints.web.presenters import (
     LOSSLESS_HELP,
     PIXEL_FORMAT_HELP,
     format_choices,
-    pixel_format_choices,
     load_dashboard,
     load_job_view,
+    pixel_format_choices,
 )
 from stereospot.entrypoints.web.runtime import call, state
 from stereospot.entrypoints.web.security import require_csrf

@@ -15,7 +15,9 @@ from markupsafe import Markup
 
 from stereospot.domain import keys, policies
 from stereospot.domain.formats import (
-    CONVERGENCE_HELP,
+    CONVERGENCE_HELP as CONVERGENCE_HELP,
+)
+from stereospot.domain.formats import (
     ConversionSettings,
     PixelFormat,
     StereoFormat,
