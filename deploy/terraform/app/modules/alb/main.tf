@@ -4,6 +4,9 @@
 # web app's oidc-header auth mode expects (x-amzn-oidc-* headers signed by the ALB).
 
 locals {
+  # Load balancer and target group names are at most 32 characters.
+  short_name = "${trimsuffix(substr(var.name, 0, 28), "-")}-web"
+
   https = var.certificate_arn != ""
   # Listener authentication, when asked for (only on HTTPS; AWS allows it nowhere else).
   authenticate = local.https && (var.oidc != null || var.cognito != null)
@@ -56,7 +59,7 @@ resource "aws_lb" "this" {
   #checkov:skip=CKV_AWS_91:access logs need a log bucket with an ELB-account policy per region; enable them with an access_logs block where audits ask for them
   #checkov:skip=CKV2_AWS_28:a WAF web ACL costs a monthly fee per stack; attach one with aws_wafv2_web_acl_association where the threat model needs it
   #checkov:skip=CKV2_AWS_20:HTTP redirects to HTTPS whenever a certificate is given; without one (a first bring-up) HTTP is all there is
-  name                       = "${var.name}-web"
+  name                       = local.short_name
   load_balancer_type         = "application"
   internal                   = false
   subnets                    = var.subnet_ids
@@ -68,7 +71,7 @@ resource "aws_lb" "this" {
 
 resource "aws_lb_target_group" "web" {
   #checkov:skip=CKV_AWS_378:TLS ends at the load balancer; the hop to the task stays inside the VPC's private subnets
-  name                 = "${var.name}-web"
+  name                 = local.short_name
   port                 = var.web_port
   protocol             = "HTTP"
   target_type          = "ip"

@@ -16,7 +16,7 @@
 
 locals {
   sagemaker = var.mode == "sagemaker"
-  count     = local.sagemaker ? 1 : 0
+  enabled   = local.sagemaker ? 1 : 0
   variant   = "AllTraffic"
 }
 
@@ -34,7 +34,7 @@ data "aws_iam_policy_document" "assume" {
 }
 
 resource "aws_iam_role" "execution" {
-  count              = local.count
+  count              = local.enabled
   name               = "${var.name}-inference"
   assume_role_policy = data.aws_iam_policy_document.assume.json
 }
@@ -72,6 +72,15 @@ data "aws_iam_policy_document" "execution" {
       variable = "cloudwatch:namespace"
       values   = ["/aws/sagemaker/*", "AWS/SageMaker"]
     }
+  }
+  statement {
+    # Creating the endpoint configuration checks the role may list its output bucket.
+    sid     = "ListBuckets"
+    actions = ["s3:ListBucket"]
+    resources = [
+      "arn:aws:s3:::${var.input_bucket}",
+      "arn:aws:s3:::${var.output_bucket}",
+    ]
   }
   statement {
     sid     = "ReadRequestsAndSegments"
@@ -118,7 +127,7 @@ data "aws_iam_policy_document" "execution" {
 }
 
 resource "aws_iam_role_policy" "execution" {
-  count  = local.count
+  count  = local.enabled
   name   = "inference-endpoint"
   role   = aws_iam_role.execution[0].id
   policy = data.aws_iam_policy_document.execution.json
@@ -126,7 +135,7 @@ resource "aws_iam_role_policy" "execution" {
 
 resource "aws_security_group" "endpoint" {
   #checkov:skip=CKV2_AWS_5:attached to the SageMaker model's vpc_config, a connection checkov does not follow
-  count       = local.count
+  count       = local.enabled
   name        = "${var.name}-inference"
   description = "Inference containers: outbound HTTPS only (S3, Secrets Manager, model download)"
   vpc_id      = var.vpc_id
@@ -142,7 +151,7 @@ resource "aws_security_group" "endpoint" {
 
 resource "aws_sagemaker_model" "this" {
   #checkov:skip=CKV_AWS_370:the container reads and writes s3:// URIs itself (the SageMaker contract of inference_server), which network isolation forbids; it runs in private subnets instead
-  count              = local.count
+  count              = local.enabled
   name               = "${var.name}-stereo"
   execution_role_arn = aws_iam_role.execution[0].arn
 
@@ -168,7 +177,7 @@ resource "aws_sagemaker_model" "this" {
 
 resource "aws_sagemaker_endpoint_configuration" "this" {
   #checkov:skip=CKV_AWS_98:the instance volumes hold only the model and a segment in flight; SageMaker encrypts them with its AWS-managed key
-  count = local.count
+  count = local.enabled
   name  = "${var.name}-stereo-async"
 
   production_variants {
@@ -176,6 +185,8 @@ resource "aws_sagemaker_endpoint_configuration" "this" {
     model_name             = aws_sagemaker_model.this[0].name
     instance_type          = var.instance_type
     initial_instance_count = 1
+    # The model loads at start (weights download, warm-up) before /ping answers 200.
+    container_startup_health_check_timeout_in_seconds = 900
   }
 
   async_inference_config {
@@ -191,16 +202,18 @@ resource "aws_sagemaker_endpoint_configuration" "this" {
   lifecycle {
     create_before_destroy = true
   }
+
+  depends_on = [aws_iam_role_policy.execution]
 }
 
 resource "aws_sagemaker_endpoint" "this" {
-  count                = local.count
+  count                = local.enabled
   name                 = "${var.name}-stereo"
   endpoint_config_name = aws_sagemaker_endpoint_configuration.this[0].name
 }
 
 resource "aws_appautoscaling_target" "endpoint" {
-  count              = local.count
+  count              = local.enabled
   service_namespace  = "sagemaker"
   resource_id        = "endpoint/${aws_sagemaker_endpoint.this[0].name}/variant/${local.variant}"
   scalable_dimension = "sagemaker:variant:DesiredInstanceCount"
@@ -209,7 +222,7 @@ resource "aws_appautoscaling_target" "endpoint" {
 }
 
 resource "aws_appautoscaling_policy" "backlog" {
-  count              = local.count
+  count              = local.enabled
   name               = "${var.name}-backlog-per-instance"
   policy_type        = "TargetTrackingScaling"
   service_namespace  = aws_appautoscaling_target.endpoint[0].service_namespace
@@ -234,7 +247,7 @@ resource "aws_appautoscaling_policy" "backlog" {
 }
 
 resource "aws_appautoscaling_policy" "from_zero" {
-  count              = local.count
+  count              = local.enabled
   name               = "${var.name}-scale-from-zero"
   policy_type        = "StepScaling"
   service_namespace  = aws_appautoscaling_target.endpoint[0].service_namespace
@@ -253,7 +266,7 @@ resource "aws_appautoscaling_policy" "from_zero" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "backlog_without_capacity" {
-  count               = local.count
+  count               = local.enabled
   alarm_name          = "${var.name}-inference-backlog-without-capacity"
   alarm_description   = "Requests wait and the endpoint has no instance: add one (scale from zero)."
   namespace           = "AWS/SageMaker"
