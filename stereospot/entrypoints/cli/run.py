@@ -183,8 +183,12 @@ def _run_web(args: argparse.Namespace, *, media_workers: int, video_workers: int
     from stereospot.container import build_container
     from stereospot.entrypoints.web.app import create_app
 
-    app = create_app(build_container(settings))
-    supervisor = Supervisor({Role.MEDIA: media_workers, Role.VIDEO: video_workers})
+    container = build_container(settings)
+    app = create_app(container)
+    supervisor = Supervisor(
+        {Role.MEDIA: media_workers, Role.VIDEO: video_workers},
+        on_death=_releaser(settings, container),
+    )
     supervisor.start()
 
     def ready(url: str) -> None:
@@ -198,6 +202,18 @@ def _run_web(args: argparse.Namespace, *, media_workers: int, video_workers: int
         supervisor.stop()
     print("StereoSpot stopped.", flush=True)
     return 0
+
+
+def _releaser(settings: Any, container: Any) -> Any:
+    """Locally: what releases the message a dead worker held (see workers/claims.py)."""
+    from stereospot.config import Platform
+    from stereospot.entrypoints.workers.claims import claims_directory, release
+
+    if settings.platform is not Platform.LOCAL:
+        return None
+    directory = claims_directory(settings.resolved_data_dir())
+    queues = container.deps().queues
+    return lambda pid: release(directory, pid, queues)
 
 
 def auth_problem(settings: Any, host: str) -> str | None:
