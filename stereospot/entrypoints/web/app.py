@@ -17,6 +17,7 @@ from werkzeug.routing import Rule
 
 from stereospot.config import Platform, Settings
 from stereospot.container import Application, build_container
+from stereospot.domain.services.deps import Deps
 from stereospot.entrypoints.web import (
     api,
     api_docs,
@@ -29,6 +30,7 @@ from stereospot.entrypoints.web import (
     push,
     security,
 )
+from stereospot.entrypoints.web.feed import EventFeed
 from stereospot.entrypoints.web.runtime import EXTENSION_KEY, LocalFiles, UrlVerifier, WebState
 
 logger = logging.getLogger(__name__)
@@ -63,6 +65,16 @@ def _push_public_key(container: Application) -> str | None:
     return key if isinstance(key, str) else None
 
 
+def _feed(deps: Deps) -> EventFeed:
+    """The process's event feed: the platform's job events, or, where it has no event
+    source (JobEvents with `has_source` False, e.g. AWS without the events topic), one
+    poller of the running jobs for the whole process."""
+    if getattr(deps.events, "has_source", True):
+        return EventFeed.from_events(deps.events)
+    logger.warning("no job event source is configured: one poller serves every live page")
+    return EventFeed.polling(deps)
+
+
 def _web_state(container: Application) -> WebState:
     settings: Settings = container.settings()
     url_signer: UrlVerifier | None = None
@@ -70,9 +82,11 @@ def _web_state(container: Application) -> WebState:
     if settings.platform is Platform.LOCAL:
         url_signer = container.platform.url_signer()
         local_files = container.platform.storage()
+    deps: Deps = container.deps()
     return WebState(
         settings=settings,
-        deps=container.deps(),
+        deps=deps,
+        feed=_feed(deps),
         secret=container.secret_key(),
         url_signer=url_signer,
         local_files=local_files,
