@@ -114,6 +114,11 @@ class Application(containers.DeclarativeContainer):
         providers.Callable(_import, "stereospot.adapters.ingest.ytdlp.YtDlpFetcher"),
         settings,
     )
+    # Previews of one frame for the create form: the engine on this process's CPU.
+    previewer = providers.Singleton(
+        lambda cls: cls(),
+        providers.Callable(_import, "stereospot.adapters.inference.preview.StillPreviewer"),
+    )
     policy = providers.Singleton(policy_from, settings)
     secret_key = providers.Singleton(_secret_key, settings)
 

@@ -50,6 +50,7 @@ class WebState:
     push_public_key: str | None
     storage_origins: tuple[str, ...]  # where upload/download URLs point (CSP)
     feed: EventFeed  # the process's one job-event feed, shared by every SSE stream
+    host_policy: Any  # security.HostPolicy: trusted hosts and proxies
 
     @property
     def serves_files(self) -> bool:
