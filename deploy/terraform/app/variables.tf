@@ -144,7 +144,7 @@ variable "nat_gateway" {
 }
 
 variable "interface_endpoints" {
-  description = "Interface VPC endpoints for SQS, ECR, Logs, Secrets Manager, SageMaker runtime and CloudWatch (about 7 USD a month each per zone)."
+  description = "Interface VPC endpoints for SQS, ECR, Logs, Secrets Manager, SageMaker API and runtime and CloudWatch (about 7 USD a month each per zone)."
   type        = bool
   default     = true
 }
