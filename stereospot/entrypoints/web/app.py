@@ -21,6 +21,7 @@ from stereospot.domain.services.deps import Deps
 from stereospot.entrypoints.web import (
     api,
     api_docs,
+    auth,
     errors,
     events,
     files,
@@ -123,6 +124,7 @@ def create_app(container: Application | None = None) -> Quart:
         openapi_provider_class=_ApiOnlyOpenAPI,
     )
     security.install(app, web.settings)
+    auth.install(app, web.settings, web.secret)
     errors.register(app)
     app.jinja_env.filters["duration"] = presenters.duration
     app.jinja_env.filters["when"] = presenters.when
