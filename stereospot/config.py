@@ -83,6 +83,20 @@ class Settings(BaseSettings):
     inference_backend: InferenceBackendKind = InferenceBackendKind.LOCAL
     inference_url: str = "http://127.0.0.1:8080"  # http / triton backends
     inference_concurrency: int = Field(default=1, ge=1, le=64)
+    # Remote backends (http, triton, sagemaker): see stereospot/adapters/inference/.
+    inference_connect_timeout_s: float = Field(default=5.0, gt=0)
+    inference_read_timeout_s: float = Field(default=30 * 60.0, gt=0)  # one segment's conversion
+    inference_retries: int = Field(default=4, ge=0, le=20)  # on connection errors, 429, 5xx
+    inference_retry_base_s: float = Field(default=1.0, ge=0)  # doubles per retry, with jitter
+    inference_ready_timeout_s: float = Field(default=300.0, ge=0)  # wait at worker start
+    inference_max_in_flight: int = Field(default=4, ge=1, le=1000)  # sagemaker, all workers
+    inference_invocation_timeout_s: int = Field(default=3600, ge=60)  # a lost response's slot
+    triton_model: str = "stereo"
+    # The inference server (`stereospot inference serve|triton`).
+    depth_model: str = "auto"  # model id, local directory, builtin, auto
+    inference_stub: bool = False  # answer without a model (a first deploy reaching InService)
+    inference_file_root: Path | None = None  # file:// URIs must lie under it (default data dir)
+    hf_token_secret_arn: str | None = None  # Secrets Manager secret holding the HF token
     device: str = "auto"  # auto | cpu | cuda
     segment_seconds: float = Field(default=10.0, gt=0.5, le=600)
     max_upload_bytes: int = Field(default=8 * 1024**3, ge=1024)
@@ -92,6 +106,8 @@ class Settings(BaseSettings):
     max_receives: int = Field(default=5, ge=1)
     reassembly_lock_ttl_s: int = 7 * 24 * 3600
     reassembly_lease_s: int = 30 * 60
+    # A job still waiting for its uploaded file after this long is removed by the cleanup.
+    abandoned_upload_s: int = Field(default=24 * 3600, ge=60)
     queue_timeouts: QueueTimeouts = QueueTimeouts()
     aws: AwsSettings = AwsSettings()
     vapid_private_key: SecretStr | None = None

@@ -44,6 +44,7 @@ def policy_from(settings: Settings, max_upload_bytes: int) -> Policy:
         download_url_expiry_s=settings.download_url_expiry_s,
         reassembly_lock_ttl_s=settings.reassembly_lock_ttl_s,
         reassembly_lease_s=settings.reassembly_lease_s,
+        abandoned_upload_s=settings.abandoned_upload_s,
     )
 
 

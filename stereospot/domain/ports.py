@@ -254,10 +254,13 @@ class ConversionRequest:
 @dataclass(frozen=True)
 class ConversionResult:
     """completed: the output object is written. Otherwise the conversion was submitted
-    asynchronously and its result will appear at output_location (an object event)."""
+    asynchronously and its result will appear at output_location (an object event).
+    output_event: False when another process wrote the output (a remote server), whose
+    write may fire no object event here; the use case then records the completion itself."""
 
     completed: bool
     output_location: str | None = None
+    output_event: bool = True
 
 
 ProgressCallback = Callable[[int, int], None]  # (frames done, frames total)

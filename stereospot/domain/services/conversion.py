@@ -84,6 +84,8 @@ def handle_segment_ready(
         log.info("segment submitted for async inference", extra=extra)
     else:
         log.info("segment converted", extra=extra)
+        if result.completed and not result.output_event:
+            handle_output_object(deps, output_key)
 
 
 def handle_output_object(deps: Deps, key: str) -> None:

@@ -32,6 +32,7 @@ class Policy:
     reassembly_lease_s: int = 30 * 60
     invocation_ttl_s: int = 24 * 3600
     eta_sample_size: int = 20
+    abandoned_upload_s: int = 24 * 3600  # a job waiting longer for its file is removed
 
 
 @dataclass(frozen=True)

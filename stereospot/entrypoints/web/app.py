@@ -18,6 +18,7 @@ from werkzeug.routing import Rule
 from stereospot.container import Application, build_container
 from stereospot.entrypoints.web import (
     api,
+    api_docs,
     errors,
     events,
     files,
@@ -104,6 +105,7 @@ def create_app(container: Application | None = None) -> Quart:
 
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(api_docs.blueprint)
     app.register_blueprint(events.blueprint)
     app.register_blueprint(push.blueprint)
     app.register_blueprint(playlists.blueprint)

@@ -77,7 +77,7 @@ def test_create_job_from_url_sends_ingest(world: World, url: str, kind: type) ->
 
 
 def test_title_from_url() -> None:
-    assert jobs.title_from_url("https://cdn.example/v/My%20Clip.mp4") == "cdn.example My Clip"
+    assert jobs.title_from_url("https://cdn.example/v/My%20Clip.mp4") == "My Clip"
     assert jobs.title_from_url("https://cdn.example/") == "cdn.example"
 
 
@@ -151,6 +151,8 @@ def test_progress_and_eta_from_recent_jobs(world: World) -> None:
 def test_lists(world: World) -> None:
     finished = [_completed_job(world) for _ in range(3)]
     waiting = new_job(world)
+    assert jobs.list_in_progress(world.deps) == []  # no file yet: listed nowhere
+    upload(world, waiting)
     assert [j.id for j in jobs.list_in_progress(world.deps)] == [waiting]
     first = jobs.list_completed(world.deps, limit=2)
     assert len(first.jobs) == 2 and first.next_cursor is not None
