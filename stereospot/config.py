@@ -114,6 +114,9 @@ class Settings(BaseSettings):
     vapid_public_key: str | None = None
     vapid_subject: str = "mailto:admin@localhost"
     log_level: str = "INFO"
+    # Outbound guard (ingest links, push endpoints): private addresses are never fetched
+    # unless allowed here: "true" for all, or networks such as "10.0.0.0/8,127.0.0.3/32".
+    fetch_allow_private: str = ""
 
     def resolved_data_dir(self) -> Path:
         return self.data_dir.expanduser().resolve()

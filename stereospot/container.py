@@ -113,13 +113,15 @@ def sagemaker_inference(
 def make_push_sender(vapid_key: str | None, settings: Settings) -> PushSender:
     from stereospot.adapters.push.webpush import push_sender
 
-    return push_sender(vapid_key, settings.vapid_subject)
+    return push_sender(
+        vapid_key, settings.vapid_subject, allow_private=settings.fetch_allow_private
+    )
 
 
-def make_fetcher() -> SourceFetcher:
+def make_fetcher(settings: Settings) -> SourceFetcher:
     from stereospot.adapters.ingest.ytdlp import YtDlpFetcher
 
-    return YtDlpFetcher()
+    return YtDlpFetcher(allow_private=settings.fetch_allow_private)
 
 
 class Application(containers.DeclarativeContainer):
@@ -138,7 +140,7 @@ class Application(containers.DeclarativeContainer):
         ),
     )
     push_sender = providers.Singleton(make_push_sender, platform.vapid_key, settings)
-    fetcher = providers.Singleton(make_fetcher)
+    fetcher = providers.Singleton(make_fetcher, settings)
     policy = providers.Singleton(policy_from, settings, platform.max_upload_bytes)
     secret_key = providers.Callable(lambda key: key, platform.secret_key)
 
