@@ -57,6 +57,7 @@ class AwsSettings(BaseModel):
     output_bucket: str = "stereospot-output"
     jobs_table: str = "stereospot-jobs"
     segment_completions_table: str = "stereospot-segment-completions"
+    segment_progress_table: str = "stereospot-segment-progress"
     reassembly_table: str = "stereospot-reassembly-triggered"
     invocations_table: str = "stereospot-inference-invocations"
     push_subscriptions_table: str = "stereospot-push-subscriptions"
@@ -117,6 +118,11 @@ class Settings(BaseSettings):
     # Outbound guard (ingest links, push endpoints): private addresses are never fetched
     # unless allowed here: "true" for all, or networks such as "10.0.0.0/8,127.0.0.3/32".
     fetch_allow_private: str = ""
+    # Host names the web app answers besides public_url's (comma-separated); any other Host
+    # header gets 400 (DNS rebinding). Locally localhost, 127.0.0.1 and [::1] are added.
+    trusted_hosts: str = ""
+    # Proxies whose X-Forwarded-Proto/-For are believed (networks, e.g. the ALB's subnets).
+    trusted_proxies: str = ""
 
     def resolved_data_dir(self) -> Path:
         return self.data_dir.expanduser().resolve()

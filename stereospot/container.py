@@ -148,6 +148,7 @@ class Application(containers.DeclarativeContainer):
         Deps,
         jobs=platform.jobs,
         completions=platform.completions,
+        progress=platform.progress,
         reassembly_lock=platform.reassembly_lock,
         invocations=platform.invocations,
         storage=platform.storage,

@@ -2,7 +2,7 @@
 
     storage             S3ObjectStorage over the input and output buckets
     queues              SqsQueues (URLs from settings; DLQs from their redrive policies)
-    jobs, completions, reassembly_lock, invocations, push_subscriptions
+    jobs, completions, progress, reassembly_lock, invocations, push_subscriptions
                         DynamoDB tables
     events              AwsJobEvents (the Pipes-fed queue, if one is configured)
     decoder             AwsMessageDecoder (S3 notifications and our own messages)
@@ -25,6 +25,7 @@ from stereospot.adapters.aws.clients import AwsClients
 from stereospot.adapters.aws.dynamodb_completions import DynamoSegmentCompletionStore
 from stereospot.adapters.aws.dynamodb_invocations import DynamoInvocationStore
 from stereospot.adapters.aws.dynamodb_jobs import DynamoJobStore
+from stereospot.adapters.aws.dynamodb_progress import DynamoSegmentProgressStore
 from stereospot.adapters.aws.dynamodb_push import DynamoPushSubscriptionStore
 from stereospot.adapters.aws.dynamodb_reassembly import DynamoReassemblyLock
 from stereospot.adapters.aws.job_events import AwsJobEvents
@@ -68,6 +69,11 @@ class PlatformContainer(PlatformProviders):
         clients,
         settings,
     )
+    progress = providers.Singleton(
+        lambda c, s: DynamoSegmentProgressStore(c.dynamodb, s.aws.segment_progress_table),
+        clients,
+        settings,
+    )
     reassembly_lock = providers.Singleton(
         lambda c, s: DynamoReassemblyLock(c.dynamodb, s.aws.reassembly_table), clients, settings
     )
@@ -97,3 +103,4 @@ class PlatformContainer(PlatformProviders):
     file_server = providers.Object(None)
     vapid_key = providers.Callable(configured_vapid_key, settings)
     data_location = providers.Callable(_data_location, settings)
+    loopback_hosts = providers.Object(False)

@@ -1,7 +1,8 @@
 """What every platform container provides (each module in this package defines all of it).
 
 Ports (stereospot.domain.ports):
-    jobs, completions, reassembly_lock, invocations, push_subscriptions  the stores
+    jobs, completions, progress, reassembly_lock, invocations, push_subscriptions
+                     the stores
     storage          ObjectStorage (its writes fire the object-created routing)
     queues           Queues, one per QueueName
     events           JobEvents
@@ -16,6 +17,7 @@ What else differs by platform:
                      else None (the browser talks to the storage directly)
     vapid_key        the Web Push VAPID private key (PEM or base64), or None: push is off
     data_location    a line for people: where the data lives
+    loopback_hosts   whether the web app also answers to localhost/127.0.0.1/[::1]
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class PlatformProviders(containers.DeclarativeContainer):
 
     jobs: providers.Provider[Any] = providers.Dependency()
     completions: providers.Provider[Any] = providers.Dependency()
+    progress: providers.Provider[Any] = providers.Dependency()
     reassembly_lock: providers.Provider[Any] = providers.Dependency()
     invocations: providers.Provider[Any] = providers.Dependency()
     push_subscriptions: providers.Provider[Any] = providers.Dependency()
@@ -58,6 +61,7 @@ class PlatformProviders(containers.DeclarativeContainer):
     file_server: providers.Provider[Any] = providers.Dependency()
     vapid_key: providers.Provider[Any] = providers.Dependency()
     data_location: providers.Provider[Any] = providers.Dependency(instance_of=str)
+    loopback_hosts: providers.Provider[Any] = providers.Dependency(instance_of=bool)
 
 
 PROVIDED = tuple(name for name in PlatformProviders.providers if name != "settings")

@@ -27,6 +27,7 @@ from stereospot.adapters.local.invocations import SqliteInvocationStore
 from stereospot.adapters.local.jobs import SqliteJobStore
 from stereospot.adapters.local.keyfile import load_or_create
 from stereospot.adapters.local.object_events import ObjectEventRouter
+from stereospot.adapters.local.progress import SqliteSegmentProgressStore
 from stereospot.adapters.local.push import SqlitePushSubscriptionStore
 from stereospot.adapters.local.queues import SqliteQueues
 from stereospot.adapters.local.reassembly import SqliteReassemblyLock
@@ -121,6 +122,7 @@ class PlatformContainer(PlatformProviders):
 
     jobs = providers.Singleton(SqliteJobStore, database)
     completions = providers.Singleton(SqliteSegmentCompletionStore, database)
+    progress = providers.Singleton(SqliteSegmentProgressStore, database)
     reassembly_lock = providers.Singleton(SqliteReassemblyLock, database)
     invocations = providers.Singleton(SqliteInvocationStore, database)
     push_subscriptions = providers.Singleton(SqlitePushSubscriptionStore, database)
@@ -135,3 +137,4 @@ class PlatformContainer(PlatformProviders):
     file_server = providers.Singleton(LocalFileServer, url_signer, storage)
     vapid_key = providers.Singleton(_vapid_key, settings, layout)
     data_location = providers.Callable(lambda s: str(s.resolved_data_dir()), settings)
+    loopback_hosts = providers.Object(True)

@@ -17,6 +17,7 @@ from stereospot.adapters.memory.completions import MemorySegmentCompletionStore
 from stereospot.adapters.memory.events import MemoryJobEvents
 from stereospot.adapters.memory.invocations import MemoryInvocationStore
 from stereospot.adapters.memory.jobs import MemoryJobStore
+from stereospot.adapters.memory.progress import MemorySegmentProgressStore
 from stereospot.adapters.memory.push import MemoryPushSubscriptionStore
 from stereospot.adapters.memory.queues import MemoryQueues
 from stereospot.adapters.memory.reassembly import MemoryReassemblyLock
@@ -54,6 +55,7 @@ class PlatformContainer(PlatformProviders):
     clock = providers.Singleton(SystemClock)
     jobs = providers.Singleton(MemoryJobStore)
     completions = providers.Singleton(MemorySegmentCompletionStore)
+    progress = providers.Singleton(MemorySegmentProgressStore)
     reassembly_lock = providers.Singleton(MemoryReassemblyLock)
     invocations = providers.Singleton(MemoryInvocationStore)
     push_subscriptions = providers.Singleton(MemoryPushSubscriptionStore)
@@ -69,3 +71,4 @@ class PlatformContainer(PlatformProviders):
     file_server = providers.Object(None)
     vapid_key = providers.Callable(configured_vapid_key, settings)
     data_location = providers.Object("process memory (gone when the process exits)")
+    loopback_hosts = providers.Object(True)

@@ -148,9 +148,10 @@ def request_upload_url(deps: Deps, job_id: UUID, filename: str | None) -> str:
 
 def job_progress(deps: Deps, job: Job) -> policies.Progress:
     done = [c.segment_index for c in deps.completions.list(job.id)]
+    reports = deps.progress.list(job.id) if job.status.in_progress else []
     recent = deps.jobs.list_completed(limit=deps.policy.eta_sample_size).jobs
     rate = policies.average_seconds_per_mb(recent)
-    return policies.progress(job, done, seconds_per_mb=rate, now=deps.clock.now())
+    return policies.progress(job, done, seconds_per_mb=rate, now=deps.clock.now(), reports=reports)
 
 
 def awaits_upload(deps: Deps, job: Job) -> bool:

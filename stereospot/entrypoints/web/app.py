@@ -70,6 +70,9 @@ def _web_state(container: Application) -> WebState:
         file_server=container.platform.file_server(),
         push_public_key=_push_public_key(container),
         storage_origins=container.platform.storage_origins(),
+        host_policy=security.HostPolicy.from_settings(
+            container.settings(), loopback=container.platform.loopback_hosts()
+        ),
     )
 
 

@@ -132,6 +132,8 @@ class JobView:
             "percent": progress.percent,
             "segments_done": progress.segments_done,
             "segments_total": progress.segments_total,
+            "frames_done": progress.frames_done,
+            "frames_total": progress.frames_total,
             "eta_seconds": None if progress.eta_seconds is None else round(progress.eta_seconds),
             "failure_reason": self.job.failure_reason,
             "title": self.title,
@@ -167,12 +169,15 @@ def views_of(deps: Deps, jobs: list[Job]) -> list[JobView]:
     now = deps.clock.now()
     views = []
     for job in jobs:
-        done = (
-            [c.segment_index for c in deps.completions.list(job.id)]
-            if job.status.in_progress
-            else []
+        running = job.status.in_progress
+        done = [c.segment_index for c in deps.completions.list(job.id)] if running else []
+        reports = deps.progress.list(job.id) if running else []
+        views.append(
+            JobView(
+                job,
+                policies.progress(job, done, seconds_per_mb=rate, now=now, reports=reports),
+            )
         )
-        views.append(JobView(job, policies.progress(job, done, seconds_per_mb=rate, now=now)))
     return views
 
 

@@ -57,6 +57,7 @@ class WebState:
     file_server: FileServer | None
     push_public_key: str | None
     storage_origins: tuple[str, ...]  # where upload/download URLs point (CSP)
+    host_policy: Any  # security.HostPolicy: trusted hosts and proxies
 
     @property
     def serves_files(self) -> bool:

@@ -180,7 +180,9 @@ def test_without_keys_off_the_local_platform_push_is_off(tmp_path: Path) -> None
     assert sender.public_key is None
 
 
-async def test_public_key_is_served_only_where_browsers_allow_push(site: Site) -> None:
+async def test_public_key_is_served_only_where_browsers_allow_push(tmp_path: Path) -> None:
+    # stereo.example.com reaches us through a proxy on loopback that terminates TLS.
+    site = build_site(tmp_path, trusted_hosts="stereo.example.com", trusted_proxies="127.0.0.0/8")
     local = await site.client.get("/api/push/public-key")
     assert local.status_code == 200
     key = (await local.get_json())["public_key"]
@@ -190,9 +192,11 @@ async def test_public_key_is_served_only_where_browsers_allow_push(site: Site) -
     )
     assert plain_http.status_code == 404
     assert "HTTPS" in (await plain_http.get_json())["error"]
+    claimed = {"Host": "stereo.example.com", "X-Forwarded-Proto": "https"}
+    from_anyone = await site.client.get("/api/push/public-key", headers=claimed)
+    assert from_anyone.status_code == 404  # only a trusted proxy's word counts
     proxied = await site.client.get(
-        "/api/push/public-key",
-        headers={"Host": "stereo.example.com", "X-Forwarded-Proto": "https"},
+        "/api/push/public-key", headers=claimed, scope_base={"client": ("127.0.0.1", 4711)}
     )
     assert proxied.status_code == 200
 

@@ -228,3 +228,32 @@ def test_publish_failures_never_fail_a_use_case(world: World) -> None:
 def test_subscribe_push_needs_a_visible_job(world: World) -> None:
     with pytest.raises(JobNotFound):
         jobs.subscribe_push(world.deps, uuid4(), SUB)
+
+
+def test_the_video_worker_records_frames_about_once_a_second(tmp_path: Path) -> None:
+    from stereospot.domain.model import SegmentPlanEntry
+    from stereospot.domain.services.conversion import ProgressReporter
+
+    world = make_world(tmp_path)
+    job = jobs.create_job(
+        world.deps, output_format=StereoFormat.HALF_SBS, settings=ConversionSettings()
+    )
+    plan = (SegmentPlanEntry(index=0, start_s=0, duration_s=12, frame_count=360),)
+    job = world.deps.jobs.save(
+        job.transition(JobStatus.CHUNKING_IN_PROGRESS).with_changes(
+            total_segments=1, segment_plan=plan
+        )
+    )
+    logged: list[tuple[int, int]] = []
+    reporter = ProgressReporter(world.deps, job, 0, lambda d, t: logged.append((d, t)))
+    reporter.start()
+    for frame in range(1, 361):
+        world.clock.advance(0.1)  # 10 frames/s
+        reporter(frame, 360)
+    assert len(logged) == 360  # the worker's own callback sees every frame
+    [stored] = world.deps.progress.list(job.id)
+    assert (stored.frames_done, stored.frames_total) == (360, 360)
+    assert stored.updated_at - stored.started_at == timedelta(seconds=36)
+    writes = [e for e in world.events.all() if "frames_done" in e.detail]
+    assert 34 <= len(writes) <= 40  # about one a second over 36 s, plus the start and the end
+    assert writes[-1].detail["frames_done"] == 360
