@@ -72,7 +72,7 @@ class AwsPlatform:
         return DynamoSegmentCompletionStore(self.clients.dynamodb, name)
 
     def progress_store(self) -> SegmentProgressStore:
-        from stereospot.adapters.aws.provision import create_progress_table
+        from stereospot.ops.provision import create_progress_table
 
         from stereospot.adapters.aws.dynamodb_progress import DynamoSegmentProgressStore
 
