@@ -16,8 +16,9 @@ from typing import Protocol
 import torch
 import torch.nn.functional as nnf
 
-from inference_server.synthesis import eye_columns, sample_columns
-from inference_server.warp import ViewRenderer, position_grid, rows_per_position
+from inference_server.depth.base import shrink
+from inference_server.synthesis import eye_warp, fill_colours, sample_columns
+from inference_server.warp import ViewRenderer, paint_holes, position_grid, rows_per_position
 
 
 class Shape(Protocol):
@@ -255,12 +256,16 @@ def engine_view(
     planes = (image[0] * 255.0).round().clamp(0, 255).to(torch.uint8)
     height, width = planes.shape[-2:]
     share = rows_per_position(nearness.shape[-2], height)
-    columns = eye_columns(nearness, width, gain, convergence)
+    view, columns = eye_warp(nearness, width, gain, convergence)
     grid = position_grid(columns, height, width, share)
     renderer = ViewRenderer()
     positions = renderer.positions(grid[0], height // share, width)
     out = torch.empty_like(planes)
     renderer.resample(renderer.taps(planes, "rgb"), positions, out)
+    if bool(view.hole.any()):
+        small = shrink(planes, (nearness.shape[-2], nearness.shape[-1])).unsqueeze(0)
+        filled = fill_colours(small, view, gain * nearness.shape[-1] / width)
+        paint_holes(out, filled[0], view.hole[0])
     return out.unsqueeze(0).float() / 255.0
 
 

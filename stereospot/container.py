@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from dependency_injector import containers, providers
 
 from stereospot.adapters.inference.local import LocalInferenceBackend
+from stereospot.adapters.inference.preview import StillPreviewer
 from stereospot.adapters.local.system import SystemClock
 from stereospot.adapters.media.pyav_toolkit import PyAVToolkit
 from stereospot.config import InferenceBackendKind, Platform, Settings
@@ -141,6 +142,8 @@ class Application(containers.DeclarativeContainer):
     )
     push_sender = providers.Singleton(make_push_sender, platform.vapid_key, settings)
     fetcher = providers.Singleton(make_fetcher, settings)
+    # Previews of one frame for the create form: the engine on this process's CPU.
+    previewer = providers.Singleton(StillPreviewer)
     policy = providers.Singleton(policy_from, settings, platform.max_upload_bytes)
     secret_key = providers.Callable(lambda key: key, platform.secret_key)
 

@@ -72,9 +72,8 @@ class AwsPlatform:
         return DynamoSegmentCompletionStore(self.clients.dynamodb, name)
 
     def progress_store(self) -> SegmentProgressStore:
-        from stereospot.ops.provision import create_progress_table
-
         from stereospot.adapters.aws.dynamodb_progress import DynamoSegmentProgressStore
+        from stereospot.ops.provision import create_progress_table
 
         name = f"{self.prefix}-segment-progress"
         create_progress_table(self.clients.dynamodb, name)

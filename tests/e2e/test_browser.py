@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import av
+import numpy as np
 import pytest
 
 from tests.e2e.serve_process import Server, running_serve
@@ -88,6 +89,31 @@ def shoot(browser: Browser, url: str, name: str, only: str | None = None) -> Non
         context.close()
 
 
+PREVIEW_TIMEOUT_MS = 15_000
+
+
+def _wait_for_preview(page: Page, after: int) -> int:
+    """Wait for a preview newer than version `after`; its version."""
+    page.wait_for_function(
+        f"() => Number(document.querySelector('[data-preview]').dataset.version || 0) > {after}"
+        " && document.querySelector('[data-preview]').dataset.state === 'ready'",
+        timeout=PREVIEW_TIMEOUT_MS,
+    )
+    return int(page.get_attribute("[data-preview]", "data-version") or 0)
+
+
+def _canvas_pixels(page: Page, selector: str) -> np.ndarray:
+    width, height, data = page.evaluate(
+        """(selector) => {
+            const canvas = document.querySelector(selector);
+            const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+            return [canvas.width, canvas.height, Array.from(pixels.data)];
+        }""",
+        selector,
+    )
+    return np.array(data, dtype=np.uint8).reshape(height, width, 4)
+
+
 def _progress_log(page: Page) -> list[dict[str, Any]]:
     log: list[dict[str, Any]] = page.evaluate("window.__progress")
     return log
@@ -130,6 +156,25 @@ def test_choose_a_file_convert_follow_play_download_remove(
     chooser.value.set_files(str(clip))
     assert "holiday.mp4" in page.inner_text("[data-file-name]")
     page.select_option("#output_format", "full-sbs")
+
+    # The preview: one frame of the chosen file, in a few seconds, changing with the strength.
+    version = _wait_for_preview(page, after=0)
+    latencies = [int(page.get_attribute("[data-preview]", "data-latency-ms") or 0)]
+    weak = _canvas_pixels(page, "[data-preview-canvas]")
+    assert weak.shape == (96, 320, 4), "full side by side of the 160x96 clip"
+    page.fill("#divergence", "8")
+    version = _wait_for_preview(page, after=version)
+    latencies.append(int(page.get_attribute("[data-preview]", "data-latency-ms") or 0))
+    strong = _canvas_pixels(page, "[data-preview-canvas]")
+    assert np.abs(weak.astype(int) - strong.astype(int)).mean() > 0.5, "stronger 3D, new pixels"
+    print(f"preview latency (ms, 160x96 frame, 2 cores): {latencies}")
+    for view in ("anaglyph", "wiggle", "format"):
+        page.click(f'[data-preview-view="{view}"]')
+        assert page.get_attribute("[data-preview-canvas]", "data-view") == view
+        if view == "anaglyph":
+            assert _canvas_pixels(page, "[data-preview-canvas]").shape == (96, 160, 4)
+    page.fill("#divergence", "2.0")
+    _wait_for_preview(page, after=version)
     page.screenshot(path=str(SCREENSHOTS / "02-dashboard-file-chosen-desktop.png"), full_page=True)
     page.click("[data-start-button]")
     page.wait_for_url(re.compile(r"/jobs/[0-9a-f-]{36}$"), timeout=30_000)

@@ -25,6 +25,7 @@ from stereospot.entrypoints.web import (
     pages,
     playlists,
     presenters,
+    preview,
     push,
     security,
 )
@@ -41,6 +42,8 @@ class _Request(Request):
     def __init__(self, method: str, scheme: str, path: str, *args: Any, **kwargs: Any) -> None:
         if path.startswith("/files/"):
             kwargs["max_content_length"] = None
+        elif path == "/api/preview":
+            kwargs["max_content_length"] = preview.PREVIEW_MAX_BYTES
         super().__init__(method, scheme, path, *args, **kwargs)
 
 
@@ -109,6 +112,8 @@ def create_app(container: Application | None = None) -> Quart:
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(api_docs.blueprint)
+    app.register_blueprint(preview.blueprint)
+    preview.install(app.extensions, container.previewer())
     app.register_blueprint(events.blueprint)
     app.register_blueprint(push.blueprint)
     app.register_blueprint(playlists.blueprint)
