@@ -69,6 +69,7 @@ class AwsSettings(BaseModel):
     ingest_queue_url: str = ""
     job_events_queue_url: str = ""  # DynamoDB streams -> EventBridge Pipes -> this queue
     sagemaker_endpoint: str = ""
+    sagemaker_runtime_url: str | None = None  # the runtime API's endpoint, if not the default
     multipart_threshold_bytes: int = 64 * 1024 * 1024
 
 
@@ -91,7 +92,8 @@ class Settings(BaseSettings):
     inference_retry_base_s: float = Field(default=1.0, ge=0)  # doubles per retry, with jitter
     inference_ready_timeout_s: float = Field(default=300.0, ge=0)  # wait at worker start
     inference_max_in_flight: int = Field(default=4, ge=1, le=1000)  # sagemaker, all workers
-    inference_invocation_timeout_s: int = Field(default=3600, ge=60)  # a lost response's slot
+    inference_invocation_timeout_s: int = Field(default=3600, ge=1)  # a lost response's slot
+    inference_slot_wait_s: int = Field(default=5, ge=0, le=900)  # all slots taken: retry in
     triton_model: str = "stereo"
     # The inference server (`stereospot inference serve|triton`).
     depth_model: str = "auto"  # model id, local directory, builtin, auto

@@ -142,7 +142,7 @@ data "aws_iam_policy_document" "execution" {
   statement {
     sid       = "ReadInjectedSecrets"
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = distinct(concat(values(var.secrets), values(var.media_secrets)))
+    resources = distinct(concat(values(var.secrets), values(var.web_secrets), values(var.media_secrets)))
   }
 }
 
