@@ -165,7 +165,11 @@ def test_the_env_file_has_exactly_names_the_settings_read() -> None:
         # emulators' endpoints and a client-side tuning knob are not the stack's names
         if name not in ("endpoint_url", "sagemaker_runtime_url", "multipart_threshold_bytes")
     }
-    assert aws <= rendered, f"stack names missing: {sorted(aws - rendered)}"
+    assert aws <= rendered, (
+        f"AwsSettings fields the env file lacks: {sorted(aws - rendered)}; add each to "
+        "deploy/terraform/app/env.tf (and its resource), or, if it is not a stack name, "
+        "to the exclusions above"
+    )
     timeouts = {f"STEREOSPOT_QUEUE_TIMEOUTS__{n.upper()}" for n in QueueTimeouts.model_fields}
     assert timeouts <= rendered
     assert {"STEREOSPOT_PLATFORM", "STEREOSPOT_PUBLIC_URL", "STEREOSPOT_INFERENCE_BACKEND"} <= (
@@ -345,3 +349,22 @@ def test_state_locks_in_s3_and_needs_a_terraform_that_can() -> None:
         assert re.fullmatch(r">= 1\.1\d", block["required_version"]), path
     [backend] = load(APP).terraform[0]["backend"]
     assert "s3" in backend
+
+
+def test_the_prefix_rule_is_provisions() -> None:
+    """terraform's prefix validation accepts exactly what `stereospot aws provision` does."""
+    from stereospot.adapters.aws.provision import check_prefix
+
+    [prefix] = [v.body for v in load(APP).variables if v.name == "prefix"]
+    [validation] = prefix["validation"]
+    pattern = re.search(r'regex\("(.+)", var\.prefix\)', validation["condition"])
+    assert pattern
+    terraform_rule = re.compile(pattern.group(1).replace("\\\\", "\\"))
+    samples = ["dev", "a", "acme-stereo-dev", "x" * 40, "x" * 41, "-dev", "dev-", "Dev", "d_v", ""]
+    for sample in samples:
+        try:
+            check_prefix(sample)
+            accepted = True
+        except ValueError:
+            accepted = False
+        assert bool(terraform_rule.search(sample)) == accepted, sample

@@ -218,7 +218,7 @@ data "aws_iam_policy_document" "task" {
     for_each = each.key == "video-worker" && var.sagemaker_endpoint_arn != "" ? [1] : []
     content {
       sid       = "InvokeEndpoint"
-      actions   = ["sagemaker:InvokeEndpointAsync"]
+      actions   = ["sagemaker:InvokeEndpointAsync", "sagemaker:DescribeEndpoint"] # its status is checked at start
       resources = [var.sagemaker_endpoint_arn]
     }
   }
