@@ -4,6 +4,7 @@
     segments/{job}/{index:05d}_{total:05d}_{format}.mp4
     jobs/{job}/segments/{index:05d}.mp4
     jobs/{job}/final.mp4
+    jobs/{job}/poster.jpg     (no event is routed for it)
     jobs/{job}/.reassembly-done
     sagemaker-invocation-requests/{job}/{index:05d}.json   (async inference request bodies)
 
@@ -56,6 +57,11 @@ def output_segment_key(job_id: UUID, index: int) -> str:
 
 def final_key(job_id: UUID) -> str:
     return f"jobs/{job_id}/final.mp4"
+
+
+def poster_key(job_id: UUID) -> str:
+    """The result's poster frame (written before final.mp4, so it is there on completion)."""
+    return f"jobs/{job_id}/poster.jpg"
 
 
 def reassembly_done_key(job_id: UUID) -> str:

@@ -272,6 +272,10 @@ class VideoToolkit(Protocol):
         """Segments in order by stream copy, plus the source's audio by stream copy, faststart."""
         ...
 
+    def poster(self, video: Path, out: Path) -> None:
+        """One representative frame of `video` as a JPEG (MediaError if none)."""
+        ...
+
 
 @dataclass(frozen=True)
 class ConversionRequest:

@@ -46,6 +46,7 @@ __all__ = [
     "list_completed",
     "list_failed",
     "list_in_progress",
+    "poster",
     "remove_abandoned_uploads",
     "request_deletion",
     "request_upload_url",
@@ -215,6 +216,15 @@ def download_url(
         expires_s if expires_s is not None else deps.policy.download_url_expiry_s,
         job.download_name() if attachment else None,
     )
+
+
+def poster(deps: Deps, job_id: UUID) -> bytes:
+    """The completed result's poster frame (JPEG); JobNotFound when there is none."""
+    job = get_visible_job(deps, job_id)
+    key = keys.poster_key(job_id)
+    if job.status is not JobStatus.COMPLETED or not deps.storage.exists(key):
+        raise JobNotFound(f"Job {job_id} has no poster frame.")
+    return deps.storage.get_bytes(key)
 
 
 def fail_job(deps: Deps, job_id: UUID, reason: str) -> Job | None:

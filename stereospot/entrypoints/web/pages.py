@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
-from quart import Blueprint, abort, flash, redirect, render_template, request, url_for
-from werkzeug.wrappers.response import Response
+from quart import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers.response import Response as WerkzeugResponse
 
 from stereospot.domain.errors import FetchError
 from stereospot.domain.formats import StereoFormat
@@ -96,7 +96,7 @@ async def dashboard_lists() -> str:
 
 
 @blueprint.post("/jobs")
-async def create_job() -> Response | tuple[str, int]:
+async def create_job() -> WerkzeugResponse | tuple[str, int]:
     form = await request.form
     values = {name: form.get(name, "") for name in ("output_format", "divergence", "convergence")}
     values["source_url"] = form.get("source_url", "").strip()
@@ -136,19 +136,27 @@ async def job_panel(job_id: str) -> str:
 
 
 @blueprint.get("/jobs/<job_id>/download")
-async def download(job_id: str) -> Response:
+async def download(job_id: str) -> WerkzeugResponse:
     url = await call(usecases.download_url, state().deps, parse_job_id(job_id), attachment=True)
     return redirect(client_url(url), 302)
 
 
 @blueprint.get("/jobs/<job_id>/video")
-async def video(job_id: str) -> Response:
+async def video(job_id: str) -> WerkzeugResponse:
     url = await call(usecases.download_url, state().deps, parse_job_id(job_id), attachment=False)
     return redirect(client_url(url), 302)
 
 
+@blueprint.get("/jobs/<job_id>/poster.jpg")
+async def poster(job_id: str) -> Response:
+    """The result's poster frame (the player's poster and the lists' thumbnails)."""
+    image = await call(usecases.poster, state().deps, parse_job_id(job_id))
+    cache = {"Cache-Control": "private, max-age=3600"}
+    return Response(image, mimetype="image/jpeg", headers=cache)
+
+
 @blueprint.post("/jobs/<job_id>/cancel")
-async def cancel(job_id: str) -> Response:
+async def cancel(job_id: str) -> WerkzeugResponse:
     """Cancel a job still waiting for its video; back to the page the form was on."""
     identifier = parse_job_id(job_id)
     form = await request.form
@@ -160,7 +168,7 @@ async def cancel(job_id: str) -> Response:
 
 
 @blueprint.post("/jobs/<job_id>/delete")
-async def delete(job_id: str) -> Response:
+async def delete(job_id: str) -> WerkzeugResponse:
     job = await call(usecases.request_deletion, state().deps, parse_job_id(job_id))
     await flash(f"“{job.title or 'Untitled video'}” was removed.")
     return redirect(url_for("pages.dashboard"), 303)
