@@ -16,9 +16,11 @@ from quart_schema.openapi import OpenAPIProvider
 from werkzeug.routing import Rule
 
 from stereospot.container import Application, build_container
+from stereospot.domain.services.deps import Deps
 from stereospot.entrypoints.web import (
     api,
     api_docs,
+    auth,
     errors,
     events,
     files,
@@ -29,6 +31,7 @@ from stereospot.entrypoints.web import (
     push,
     security,
 )
+from stereospot.entrypoints.web.feed import EventFeed
 from stereospot.entrypoints.web.runtime import EXTENSION_KEY, WebState
 
 logger = logging.getLogger(__name__)
@@ -65,10 +68,22 @@ def _push_public_key(container: Application) -> str | None:
     return key if isinstance(key, str) else None
 
 
+def _feed(deps: Deps) -> EventFeed:
+    """The process's event feed: the platform's job events, or, where it has no event
+    source (JobEvents with `has_source` False, e.g. AWS without the events topic), one
+    poller of the running jobs for the whole process."""
+    if getattr(deps.events, "has_source", True):
+        return EventFeed.from_events(deps.events)
+    logger.warning("no job event source is configured: one poller serves every live page")
+    return EventFeed.polling(deps)
+
+
 def _web_state(container: Application) -> WebState:
+    deps: Deps = container.deps()
     return WebState(
         settings=container.settings(),
-        deps=container.deps(),
+        deps=deps,
+        feed=_feed(deps),
         secret=container.secret_key(),
         file_server=container.platform.file_server(),
         push_public_key=_push_public_key(container),
@@ -103,6 +118,7 @@ def create_app(container: Application | None = None) -> Quart:
         openapi_provider_class=_ApiOnlyOpenAPI,
     )
     security.install(app, web.settings)
+    auth.install(app, web.settings, web.secret)
     errors.register(app)
     app.jinja_env.filters["duration"] = presenters.duration
     app.jinja_env.filters["when"] = presenters.when

@@ -21,6 +21,7 @@ from werkzeug.http import parse_range_header
 
 from stereospot.domain.errors import InvalidKey, ObjectTooLarge
 from stereospot.domain.keys import parse_key
+from stereospot.domain.services import jobs as usecases
 from stereospot.entrypoints.web.errors import error_response
 from stereospot.entrypoints.web.runtime import LocalFiles, UrlVerifier, call, state
 
@@ -179,4 +180,5 @@ async def put_file(key: str) -> Response:
                 await writer.write(bytes(buffer))
     except ObjectTooLarge:
         abort(413, TOO_LARGE)
+    await call(usecases.source_received, state().deps, key)
     return Response("", status=200)

@@ -14,7 +14,7 @@ from quart import Blueprint, Response, abort, flash, redirect, render_template, 
 from werkzeug.wrappers.response import Response as WerkzeugResponse
 
 from stereospot.domain.errors import FetchError
-from stereospot.domain.formats import StereoFormat
+from stereospot.domain.formats import PixelFormat, StereoFormat
 from stereospot.domain.ids import parse_job_id
 from stereospot.domain.services import jobs as usecases
 from stereospot.entrypoints.web import preview
@@ -25,9 +25,12 @@ from stereospot.entrypoints.web.presenters import (
     DEFAULTS,
     DIVERGENCE_HELP,
     FORMAT_HELP,
+    LOSSLESS_HELP,
+    PIXEL_FORMAT_HELP,
     format_choices,
     load_dashboard,
     load_job_view,
+    pixel_format_choices,
 )
 from stereospot.entrypoints.web.runtime import call, state
 from stereospot.entrypoints.web.security import require_csrf
@@ -45,16 +48,21 @@ def _form_context(values: dict[str, Any] | None = None, error: str | None = None
         "output_format": StereoFormat.HALF_SBS.value,
         "divergence": DEFAULTS.divergence,
         "convergence": DEFAULTS.convergence,
+        "pixel_format": DEFAULTS.pixel_format.value,
+        "lossless": DEFAULTS.lossless,
         "source_url": "",
     }
     return {
         "formats": format_choices(),
+        "pixel_formats": pixel_format_choices(),
         "form": defaults | (values or {}),
         "form_error": error,
         "help": {
             "format": FORMAT_HELP,
             "divergence": DIVERGENCE_HELP,
             "convergence": CONVERGENCE_HELP,
+            "pixel_format": PIXEL_FORMAT_HELP,
+            "lossless": LOSSLESS_HELP,
         },
     }
 
@@ -100,11 +108,15 @@ async def create_job() -> WerkzeugResponse | tuple[str, int]:
     form = await request.form
     values = {name: form.get(name, "") for name in ("output_format", "divergence", "convergence")}
     values["source_url"] = form.get("source_url", "").strip()
+    values["pixel_format"] = form.get("pixel_format", "") or PixelFormat.AUTO.value
+    values["lossless"] = form.get("lossless", "") in ("on", "true", "1")
     try:
         body = CreateJob(
             output_format=StereoFormat(values["output_format"]),
             divergence=float(values["divergence"]),
             convergence=float(values["convergence"]),
+            pixel_format=PixelFormat(values["pixel_format"]),
+            lossless=values["lossless"],
             source_url=values["source_url"] or None,
         )
     except (ValueError, ValidationError):
@@ -118,7 +130,7 @@ async def create_job() -> WerkzeugResponse | tuple[str, int]:
 
 _CREATE_ERROR = (
     "Please check the settings: 3D strength must be above 0 and at most 10, screen plane"
-    " between 0 and 1, and a link must start with http:// or https://."
+    " between -1 and 1, and a link must start with http:// or https://."
 )
 
 

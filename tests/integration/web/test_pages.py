@@ -52,6 +52,23 @@ async def test_form_post_creates_a_job_and_shows_its_upload_page(site: Site) -> 
     assert "Waiting for upload" in page
 
 
+async def test_form_carries_pixel_format_lossless_and_a_negative_convergence(site: Site) -> None:
+    html = await (await site.client.get("/")).get_data(as_text=True)
+    assert 'name="pixel_format"' in html and 'name="lossless"' in html
+    assert 'name="convergence" id="convergence" value="0.5" min="-1"' in html
+    token = await site.csrf()
+    form = {"csrf_token": token, "output_format": "full-sbs", "divergence": "2",
+            "convergence": "-0.5", "pixel_format": "yuv420p10le", "lossless": "on"}  # fmt: skip
+    response = await site.client.post("/jobs", form=form)
+    assert response.status_code == 303
+    job = site.deps.jobs.get(UUID(response.headers["Location"].rsplit("/", 1)[1]))
+    assert job is not None
+    settings = job.settings
+    assert (settings.convergence, settings.pixel_format.value, settings.lossless) == (
+        -0.5, "yuv420p10le", True,
+    )  # fmt: skip
+
+
 async def test_form_post_with_bad_values_says_what_is_wrong(site: Site) -> None:
     token = await site.csrf()
     response = await site.client.post(

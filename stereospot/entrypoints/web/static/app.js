@@ -385,6 +385,8 @@ function initCreateForm(form) {
         output_format: form.elements.output_format.value,
         divergence: Number(form.elements.divergence.value),
         convergence: Number(form.elements.convergence.value),
+        pixel_format: form.elements.pixel_format ? form.elements.pixel_format.value : "auto",
+        lossless: form.elements.lossless ? form.elements.lossless.checked : false,
       });
       await uploadFile(job.id, file, form);
       window.location.assign(`/jobs/${job.id}`);
