@@ -27,6 +27,12 @@ class InferenceBackendKind(StrEnum):
     SAGEMAKER = "sagemaker"  # SageMaker async endpoint
 
 
+class AuthMode(StrEnum):
+    NONE = "none"  # only while the web app listens on loopback
+    PASSWORD = "password"  # noqa: S105 - one password (its scrypt hash), a login page, API tokens
+    OIDC_HEADER = "oidc-header"  # the identity an AWS load balancer's OIDC action signs
+
+
 class QueueTimeouts(BaseModel):
     """Visibility timeouts in seconds (as in Terraform)."""
 
@@ -125,6 +131,11 @@ class Settings(BaseSettings):
     trusted_hosts: str = ""
     # Proxies whose X-Forwarded-Proto/-For are believed (networks, e.g. the ALB's subnets).
     trusted_proxies: str = ""
+    auth: AuthMode = AuthMode.NONE
+    auth_password_hash: SecretStr | None = None  # from `stereospot hash-password`
+    auth_oidc_key_url: str = "https://public-keys.auth.elb.{region}.amazonaws.com/{kid}"
+    auth_oidc_signer: str = ""  # the load balancer's ARN; when set, tokens must name it
+    auth_session_hours: int = Field(default=7 * 24, ge=1)
 
     def resolved_data_dir(self) -> Path:
         return self.data_dir.expanduser().resolve()
