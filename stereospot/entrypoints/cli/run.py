@@ -80,7 +80,10 @@ def register(subparsers: Any) -> None:
         "demo", help="convert a generated sample clip end to end and print the result's path"
     )
     demo.add_argument(
-        "--data-dir", type=Path, help="where to keep the demo's data (default: a new temp dir)"
+        "--data-dir",
+        type=Path,
+        help="where to keep the demo job and its result (default: $STEREOSPOT_DATA_DIR, else"
+        " a temporary directory removed at the end, the result going to the current one)",
     )
     demo.add_argument("--format", default="half-sbs", help="output format (default half-sbs)")
     demo.add_argument("--seconds", type=float, default=6.0, help="clip length (default 6)")
@@ -297,9 +300,12 @@ def _demo(args: argparse.Namespace) -> int:
         _err("--seconds must be 0.5-600 and --segment-seconds above 0.5 and at most 600")
         return 2
     configure_logging(os.environ.get("STEREOSPOT_LOG_LEVEL", "WARNING"))
+    data_dir = args.data_dir or (
+        Path(os.environ[DATA_DIR_ENV]) if os.environ.get(DATA_DIR_ENV) else None
+    )
     try:
         result = run_demo(
-            data_dir=args.data_dir.expanduser().resolve() if args.data_dir else None,
+            data_dir=data_dir.expanduser().resolve() if data_dir else None,
             output_format=output_format,
             seconds=args.seconds,
             segment_seconds=args.segment_seconds,
