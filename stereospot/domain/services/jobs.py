@@ -10,7 +10,13 @@ from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
 from stereospot.domain import keys, naming, policies
-from stereospot.domain.errors import FetchError, IllegalTransition, JobNotFound, JobNotRemovable
+from stereospot.domain.errors import (
+    FetchError,
+    IllegalTransition,
+    InvalidKey,
+    JobNotFound,
+    JobNotRemovable,
+)
 from stereospot.domain.formats import ConversionSettings, StereoFormat
 from stereospot.domain.ids import new_job_id
 from stereospot.domain.messages import DeletionRequested, IngestRequested, PlatformSource, UrlSource
@@ -50,6 +56,7 @@ __all__ = [
     "remove_abandoned_uploads",
     "request_deletion",
     "request_upload_url",
+    "source_received",
     "subscribe_push",
     "title_from_url",
 ]
@@ -145,6 +152,19 @@ def request_upload_url(deps: Deps, job_id: UUID, filename: str | None) -> str:
     return deps.storage.upload_url(
         keys.source_key(job_id), deps.policy.upload_url_expiry_s, deps.policy.max_upload_bytes
     )
+
+
+def source_received(deps: Deps, key: str) -> None:
+    """An upload this process received has landed: tell the live pages (the job shows
+    "Uploaded, waiting to start" before a worker takes it). Other keys: nothing."""
+    try:
+        parsed = keys.parse_key(key)
+    except InvalidKey:
+        return
+    if isinstance(parsed, keys.SourceKey):
+        job = deps.jobs.get(parsed.job_id)
+        if job is not None:
+            publish(deps, job, uploaded=True)
 
 
 def job_progress(deps: Deps, job: Job) -> policies.Progress:

@@ -1,5 +1,5 @@
 """The Quart app factory: pages, JSON API (+ OpenAPI), live events, push, playlists, and,
-on the local platform, the signed-file endpoints.
+where the platform has this app serve its signed links (local), the signed-file endpoints.
 
     app = create_app(build_container(Settings(platform="local", data_dir=...)))
 """
@@ -15,8 +15,8 @@ from quart_schema import QuartSchema
 from quart_schema.openapi import OpenAPIProvider
 from werkzeug.routing import Rule
 
-from stereospot.config import Platform, Settings
 from stereospot.container import Application, build_container
+from stereospot.domain.services.deps import Deps
 from stereospot.entrypoints.web import (
     api,
     api_docs,
@@ -31,7 +31,8 @@ from stereospot.entrypoints.web import (
     push,
     security,
 )
-from stereospot.entrypoints.web.runtime import EXTENSION_KEY, LocalFiles, UrlVerifier, WebState
+from stereospot.entrypoints.web.feed import EventFeed
+from stereospot.entrypoints.web.runtime import EXTENSION_KEY, WebState
 
 logger = logging.getLogger(__name__)
 
@@ -67,22 +68,29 @@ def _push_public_key(container: Application) -> str | None:
     return key if isinstance(key, str) else None
 
 
+def _feed(deps: Deps) -> EventFeed:
+    """The process's event feed: the platform's job events, or, where it has no event
+    source (JobEvents with `has_source` False, e.g. AWS without the events topic), one
+    poller of the running jobs for the whole process."""
+    if getattr(deps.events, "has_source", True):
+        return EventFeed.from_events(deps.events)
+    logger.warning("no job event source is configured: one poller serves every live page")
+    return EventFeed.polling(deps)
+
+
 def _web_state(container: Application) -> WebState:
-    settings: Settings = container.settings()
-    url_signer: UrlVerifier | None = None
-    local_files: LocalFiles | None = None
-    if settings.platform is Platform.LOCAL:
-        url_signer = container.platform.url_signer()
-        local_files = container.platform.storage()
+    deps: Deps = container.deps()
     return WebState(
-        settings=settings,
-        deps=container.deps(),
+        settings=container.settings(),
+        deps=deps,
+        feed=_feed(deps),
         secret=container.secret_key(),
-        url_signer=url_signer,
-        local_files=local_files,
+        file_server=container.platform.file_server(),
         push_public_key=_push_public_key(container),
-        storage_origins=security.storage_origins(settings),
-        host_policy=security.HostPolicy.from_settings(settings),
+        storage_origins=container.platform.storage_origins(),
+        host_policy=security.HostPolicy.from_settings(
+            container.settings(), loopback=container.platform.loopback_hosts()
+        ),
     )
 
 
