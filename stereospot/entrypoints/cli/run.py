@@ -210,12 +210,11 @@ def _run_web(args: argparse.Namespace, *, media_workers: int, video_workers: int
 
 def _releaser(settings: Any, container: Any) -> Any:
     """Locally: what releases the message a dead worker held (see workers/claims.py)."""
-    from stereospot.config import Platform
-    from stereospot.entrypoints.workers.claims import claims_directory, release
+    from stereospot.entrypoints.workers.claims import release
 
-    if settings.platform is not Platform.LOCAL:
+    directory = container.platform.claims_dir()
+    if directory is None:
         return None
-    directory = claims_directory(settings.resolved_data_dir())
     queues = container.deps().queues
     return lambda pid: release(directory, pid, queues)
 

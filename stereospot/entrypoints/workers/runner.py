@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from enum import StrEnum
 from types import FrameType
 
-from stereospot.config import Platform, Settings
+from stereospot.config import Settings
 from stereospot.domain.errors import BackendMisconfigured
 from stereospot.domain.routing import QueueName
-from stereospot.entrypoints.workers.claims import Claims, claims_directory, release_dead
+from stereospot.entrypoints.workers.claims import Claims, release_dead
 from stereospot.entrypoints.workers.log_context import configure_logging
 from stereospot.entrypoints.workers.loop import LoopOptions, Worker
 
@@ -51,8 +51,8 @@ def build_worker(
     container = build_container(settings)
     deps = with_fault_hooks(container.deps())
     claims = None
-    if settings.platform is Platform.LOCAL:
-        directory = claims_directory(settings.resolved_data_dir())
+    directory = container.platform.claims_dir()
+    if directory is not None:
         claims = Claims(directory)
         release_dead(directory, deps.queues)  # what workers killed earlier still held
     if QueueName.VIDEO_WORKER in queue_names:
