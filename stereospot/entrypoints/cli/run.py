@@ -186,14 +186,16 @@ def _run_web(args: argparse.Namespace, *, media_workers: int, video_workers: int
     from stereospot.container import build_container
     from stereospot.entrypoints.web.app import create_app
 
-    app = create_app(build_container(settings))
+    container = build_container(settings)
+    app = create_app(container)
+    where = container.platform.data_location()
     supervisor = Supervisor({Role.MEDIA: media_workers, Role.VIDEO: video_workers})
     supervisor.start()
 
     def ready(url: str) -> None:
         workers = f"{media_workers} media + {video_workers} video workers"
         print(f"StereoSpot is running at {url}/", flush=True)
-        print(f"  data: {where_data_lives(settings)}  ({workers}; Ctrl-C stops)", flush=True)
+        print(f"  data: {where}  ({workers}; Ctrl-C stops)", flush=True)
 
     try:
         hosting.serve(app, args.host, args.port, ready)
@@ -255,18 +257,6 @@ def _token(args: argparse.Namespace) -> int:
     _apply_data_dir(args.data_dir)
     print(mint_token(build_container(_load_settings()).secret_key()))
     return 0
-
-
-def where_data_lives(settings: Any) -> str:
-    """For the startup line: the data directory locally, the stack's storage on AWS."""
-    from stereospot.config import Platform
-
-    if settings.platform is Platform.AWS:
-        aws = settings.aws
-        return (
-            f"S3 {aws.input_bucket}, {aws.output_bucket}; DynamoDB {aws.jobs_table} ({aws.region})"
-        )
-    return str(settings.resolved_data_dir())
 
 
 def _worker(args: argparse.Namespace) -> int:
