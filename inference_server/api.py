@@ -11,7 +11,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +19,12 @@ import torch
 
 from inference_server.depth import load_estimator
 from inference_server.device import resolve_device
+from inference_server.encoding import ENCODERS, choose_encoder
 from inference_server.packing import output_size
 from inference_server.pipeline import (
     ArrayPool,
     BackgroundSink,
+    StageClock,
     StereoProcessor,
     background_iter,
     rotate_i420,
@@ -49,6 +51,8 @@ class EngineOptions:
     batch_size: int = 8
     depth_video: Path | None = None
     warmup_seconds: float = 1.0
+    encoder: str = "auto"  # auto (NVENC on a GPU when usable) | libx264 | h264_nvenc | hevc_nvenc
+    profile: bool = False  # charge GPU time to its stage (syncs: slower; see StageClock)
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,8 @@ class ConversionStats:
     seconds: float
     device: str
     depth_model: str  # what actually ran (e.g. "builtin" after an auto fallback)
+    encoder: str = "libx264"  # what actually encoded
+    stages: dict[str, float] = field(default_factory=dict)  # busy seconds (StageClock)
 
 
 def _display_size(source: VideoSource) -> tuple[int, int]:
@@ -72,6 +78,8 @@ def _check_options(options: EngineOptions) -> None:
         raise MediaError("The CRF must be between 0 and 51.")
     if options.warmup_seconds < 0:
         raise MediaError("The warm-up must not be negative.")
+    if options.encoder.strip().lower() not in ENCODERS:
+        raise MediaError(f"Unknown encoder {options.encoder!r}: use {', '.join(ENCODERS)}.")
 
 
 def convert_video(
@@ -96,25 +104,30 @@ def convert_video(
     device = resolve_device(options.device)
     source = probe_source(Path(input_path))
     estimator = load_estimator(settings.depth_model, device, options.depth_video)
+    sync = torch.cuda.synchronize if options.profile and device.type == "cuda" else None
     processor = StereoProcessor(
         estimator,
         settings,
         output_format,
         source.colour,
         window_frames(float(source.rate)),
+        StageClock(sync),
     )
+    encoder = choose_encoder(options.encoder, device.type == "cuda")
     with torch.inference_mode(), _torch_threads(device):
         if warmup_path is not None and options.warmup_seconds > 0:
             _warm_up(processor, Path(warmup_path), options, source, device)
         frames = _run(
             processor, Path(input_path), Path(output_path), output_format, source,
-            options, device, on_progress, copy_audio,
+            options, device, on_progress, copy_audio, encoder,
         )  # fmt: skip
     return ConversionStats(
         frames=frames,
         seconds=time.perf_counter() - started,
         device=str(device),
         depth_model=estimator.name,
+        encoder=encoder,
+        stages=dict(processor.clock.seconds),
     )
 
 
@@ -173,7 +186,17 @@ def _to_display(frames: torch.Tensor, rotation: int) -> torch.Tensor:
     return rotate_i420(frames, rotation // 90, out)
 
 
-EncodeItem = tuple[np.ndarray, int, list[int], list[int]]  # frames, count, pts, durations
+# frames, count, pts, durations, and (on a GPU) the event after which the frames are there
+EncodeItem = tuple[np.ndarray, int, list[int], list[int], "torch.cuda.Event | None"]
+
+
+def _event(device: torch.device) -> torch.cuda.Event | None:
+    """A CUDA event recorded now on the current stream (None on a CPU)."""
+    if device.type != "cuda":
+        return None
+    event = torch.cuda.Event()  # type: ignore[no-untyped-call]
+    event.record()
+    return event
 
 
 def _run(
@@ -186,6 +209,7 @@ def _run(
     device: torch.device,
     on_progress: Callable[[int, int], None] | None,
     copy_audio: bool,
+    encoder_name: str,
 ) -> int:
     display_w, display_h = _display_size(source)
     out_w, out_h = output_size(output_format, display_w, display_h)
@@ -200,26 +224,36 @@ def _run(
         crf=options.crf,
         preset=options.preset,
         audio_from=input_path if copy_audio else None,
+        encoder=encoder_name,
     )
     size = options.batch_size
-    inputs = ArrayPool((size, source.height * 3 // 2, source.width))
-    outputs = ArrayPool((size, out_h * 3 // 2, out_w))
+    clock = processor.clock
+    # On a GPU, frames cross in page-locked arrays, so both copies run asynchronously.
+    pinned = device.type == "cuda"
+    inputs = ArrayPool((size, source.height * 3 // 2, source.width), pinned=pinned)
+    outputs = ArrayPool((size, out_h * 3 // 2, out_w), pinned=pinned)
     # On a CPU with stored = display orientation the output is rendered straight into
     # the array the encoder reads; otherwise into a device buffer, then copied.
     direct = device.type == "cpu" and not source.rotation
 
     def encode(item: EncodeItem) -> None:
-        frames, count, pts_list, durations = item
-        for index in range(count):
-            encoder.write(frames[index], pts_list[index], durations[index])
+        frames, count, pts_list, durations, ready = item
+        if ready is not None:
+            ready.synchronize()  # the copy to `frames` has landed
+        with clock.stage("encode", on_gpu=False):
+            for index in range(count):
+                encoder.write(frames[index], pts_list[index], durations[index])
         outputs.give(frames)
 
     sink: BackgroundSink[EncodeItem] = BackgroundSink(encode)
+    decoded = clock.timed(decode_batches(input_path, source, size, inputs), "decode")
     done = 0
     try:
-        for batch in background_iter(decode_batches(input_path, source, size, inputs)):
+        for batch in background_iter(decoded):
             count = len(batch.pts)
-            frames = torch.from_numpy(batch.frames[:count]).to(device)
+            with clock.stage("copies"):
+                frames = torch.from_numpy(batch.frames[:count]).to(device, non_blocking=pinned)
+            uploaded = _event(device)
             host = outputs.take()
             target = torch.from_numpy(host[:count])
             if direct:
@@ -231,9 +265,14 @@ def _run(
                     device=device,
                 )
                 processor.process(_to_display(frames, source.rotation), packed)
-                target.copy_(_to_display(packed, (360 - source.rotation) % 360))
+                with clock.stage("copies"):
+                    back = _to_display(packed, (360 - source.rotation) % 360)
+                    target.copy_(back, non_blocking=pinned)
+            ready = _event(device)
+            if uploaded is not None:
+                uploaded.synchronize()  # long done by now; then the decoder may reuse it
             inputs.give(batch.frames)
-            sink.put((host, count, batch.pts, batch.durations))
+            sink.put((host, count, batch.pts, batch.durations, ready))
             done += count
             if on_progress is not None:
                 on_progress(done, max(done, source.total_frames))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Generic, TypeVar
 
@@ -69,7 +70,9 @@ class StereoProcessor:
         output_format: StereoFormat,
         colour: ColourInfo,
         window: int,
+        clock: StageClock | None = None,
     ) -> None:
+        self.clock = clock or StageClock()
         self._estimator = estimator
         self._settings = settings
         self._format = output_format
@@ -98,8 +101,14 @@ class StereoProcessor:
     def process(self, frames: torch.Tensor, out: torch.Tensor) -> None:
         """I420 uint8 frames (B, H*3/2, W) -> the packed I420 output frames in `out`."""
         y, uv = split_i420(frames)
+        with self.clock.stage("depth"):
+            nearness = self.nearness(_planes(y, uv))
+        with self.clock.stage("synthesis"):
+            self._synthesise(frames, nearness, out)
+
+    def _synthesise(self, frames: torch.Tensor, nearness: torch.Tensor, out: torch.Tensor) -> None:
+        y, uv = split_i420(frames)
         height, width = y.shape[-2:]
-        nearness = self.nearness(_planes(y, uv))
         out_y, out_uv = split_i420(out)
         if self._format is StereoFormat.DEPTH:
             _store(depth_planes(resize(nearness, (height, width)), self._colour), out_y, out_uv)
@@ -186,19 +195,59 @@ class ArrayPool:
     one per batch costs page faults on every first touch, a recycled one does not.
     """
 
-    def __init__(self, shape: tuple[int, ...], keep: int = 4) -> None:
+    def __init__(self, shape: tuple[int, ...], keep: int = 4, pinned: bool = False) -> None:
         self.shape = shape
+        self._pinned = pinned  # page-locked (CUDA only): host<->GPU copies run async
         self._free: queue.Queue[np.ndarray] = queue.Queue(maxsize=keep)
 
     def take(self) -> np.ndarray:
         try:
             return self._free.get_nowait()
         except queue.Empty:
+            if self._pinned:  # the array keeps its tensor (and the pinned memory) alive
+                return torch.empty(self.shape, dtype=torch.uint8, pin_memory=True).numpy()
             return np.empty(self.shape, dtype=np.uint8)
 
     def give(self, array: np.ndarray) -> None:
         with contextlib.suppress(queue.Full):
             self._free.put_nowait(array)
+
+
+class StageClock:
+    """Busy seconds per stage of a conversion (decode, depth, synthesis, copies, encode).
+
+    Stages run in different threads at once, so the sum exceeds the wall time. On a GPU,
+    kernels run asynchronously: give `sync` (torch.cuda.synchronize) to charge each
+    stage its own GPU time, at the price of the overlap between stages.
+    """
+
+    def __init__(self, sync: Callable[[], None] | None = None) -> None:
+        self.seconds: dict[str, float] = {}
+        self._sync = sync
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def stage(self, name: str, on_gpu: bool = True) -> Iterator[None]:
+        """Charges the block's time to `name` (after a sync when it may queue GPU work)."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            if on_gpu and self._sync is not None:
+                self._sync()
+            spent = time.perf_counter() - started
+            with self._lock:
+                self.seconds[name] = self.seconds.get(name, 0.0) + spent
+
+    def timed(self, items: Iterable[T], name: str) -> Iterator[T]:
+        """`items`, charging the time taken to produce each one to stage `name`."""
+        iterator = iter(items)
+        while True:
+            with self.stage(name, on_gpu=False):
+                item = next(iterator, _DONE)
+            if item is _DONE:
+                return
+            yield item  # type: ignore[misc]
 
 
 # --------------------------------------------------------------------------- threads

@@ -19,6 +19,7 @@ import av
 import numpy as np
 
 from inference_server.colour import ColourInfo
+from inference_server.encoding import SOFTWARE, codec_options, set_threads
 from stereospot.domain.errors import MediaError
 
 log = logging.getLogger(__name__)
@@ -311,7 +312,8 @@ def _tail(
 
 
 class Encoder:
-    """libx264 yuv420p writer keeping pts, time base, rotation and colour metadata."""
+    """H.264 (libx264, or NVENC when asked and usable) yuv420p writer keeping pts, time
+    base, rotation and colour metadata. Encoder choice and threads: see encoding.py."""
 
     def __init__(
         self,
@@ -323,12 +325,14 @@ class Encoder:
         crf: int,
         preset: str,
         audio_from: Path | None = None,
+        encoder: str = SOFTWARE,
     ) -> None:
         self._container = av.open(str(path), mode="w")
         self._durations: dict[int, int] = {}
         self._audio_input: av.container.InputContainer | None = None
         self._audio_stream: av.audio.stream.AudioStream | None = None
-        stream = self._container.add_stream("libx264", rate=source.rate)
+        stream = self._container.add_stream(encoder, rate=source.rate)
+        assert isinstance(stream, av.VideoStream)
         stream.width = width
         stream.height = height
         stream.pix_fmt = "yuv420p"
@@ -339,7 +343,8 @@ class Encoder:
         ctx.color_trc = source.colour.trc
         ctx.colorspace = source.colour.matrix
         ctx.color_range = source.colour.range
-        ctx.options = {"crf": str(crf), "preset": preset, "movflags": "+faststart"}
+        ctx.options = {**codec_options(encoder, crf, preset), "movflags": "+faststart"}
+        set_threads(ctx, encoder)
         if source.variable_rate:
             # Without B-frames, packets are in presentation order and an mp4 sample's
             # duration (the gap to the next one) is the frame's own: VFR timing, the
