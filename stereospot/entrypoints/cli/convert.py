@@ -48,6 +48,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--crf", type=int, default=18, help="x264 quality, 0..51 (default 18)")
     parser.add_argument("--preset", default="veryfast", help="x264 preset (default veryfast)")
     parser.add_argument("--batch-size", type=int, default=8, help="frames per batch (default 8)")
+    parser.add_argument(
+        "--encoder",
+        choices=["auto", "libx264", "h264_nvenc", "hevc_nvenc"],
+        default="auto",
+        help="auto: NVENC on a GPU where this build has it, otherwise libx264",
+    )
     parser.set_defaults(handler=_handle)
 
 
@@ -129,6 +135,7 @@ def _options(args: argparse.Namespace) -> Any:
         preset=args.preset,
         batch_size=args.batch_size,
         depth_video=args.depth_video,
+        encoder=args.encoder,
     )
 
 
