@@ -11,33 +11,113 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 import torch.nn.functional as nnf
 
-from inference_server.synthesis import eye_columns, sample_columns
-from inference_server.warp import ViewRenderer, position_grid, rows_per_position
+from inference_server.depth.base import shrink
+from inference_server.synthesis import eye_warp, fill_colours, sample_columns
+from inference_server.warp import ViewRenderer, paint_holes, position_grid, rows_per_position
+
+
+class Shape(Protocol):
+    def covers(self, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """Where the shape is, at texture coordinates (u, v) (any shape of tensors)."""
 
 
 @dataclass(frozen=True)
-class Layer:
-    nearness: float
-    # Shape in texture coordinates: an axis-aligned ellipse (rx, ry) or box, centre (cx, cy).
+class Box:
     cx: float
     cy: float
     rx: float
     ry: float
-    ellipse: bool
-    seed: int
+
+    def covers(self, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        return ((u - self.cx).abs() <= self.rx) & ((v - self.cy).abs() <= self.ry)
+
+
+@dataclass(frozen=True)
+class Ellipse:
+    cx: float
+    cy: float
+    rx: float
+    ry: float
 
     def covers(self, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         dx, dy = (u - self.cx) / self.rx, (v - self.cy) / self.ry
-        if self.ellipse:
-            return dx * dx + dy * dy <= 1.0
-        return (dx.abs() <= 1.0) & (dy.abs() <= 1.0)
+        return dx * dx + dy * dy <= 1.0
 
-    def texture(self, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        """(3,H,W) colours in [0,1] at texture coordinates (u, v)."""
+
+@dataclass(frozen=True)
+class Bars:
+    """Vertical bars `width` px wide every `period` px, from x0 to x1 and y0 to y1 (a fence)."""
+
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+    width: float
+    period: float
+
+    def covers(self, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        inside = (u >= self.x0) & (u < self.x1) & (v >= self.y0) & (v < self.y1)
+        return inside & (torch.remainder(u - self.x0, self.period) < self.width)
+
+
+# A 5x7 pixel font for a few capitals and digits: rows top to bottom, '#' = ink.
+_GLYPHS = {
+    "S": (" ####", "#    ", "#    ", " ### ", "    #", "    #", "#### "),
+    "T": ("#####", "  #  ", "  #  ", "  #  ", "  #  ", "  #  ", "  #  "),
+    "E": ("#####", "#    ", "#    ", "#### ", "#    ", "#    ", "#####"),
+    "R": ("#### ", "#   #", "#   #", "#### ", "# #  ", "#  # ", "#   #"),
+    "O": (" ### ", "#   #", "#   #", "#   #", "#   #", "#   #", " ### "),
+    "P": ("#### ", "#   #", "#   #", "#### ", "#    ", "#    ", "#    "),
+    "3": ("#### ", "    #", "    #", " ### ", "    #", "    #", "#### "),
+    "D": ("#### ", "#   #", "#   #", "#   #", "#   #", "#   #", "#### "),
+    "A": (" ### ", "#   #", "#   #", "#####", "#   #", "#   #", "#   #"),
+    "I": ("#####", "  #  ", "  #  ", "  #  ", "  #  ", "  #  ", "#####"),
+    " ": ("     ",) * 7,
+}
+
+
+@dataclass(frozen=True)
+class Text:
+    """A line of capitals from the 5x7 font, each font pixel `cell` px, top-left at (x, y)."""
+
+    x: float
+    y: float
+    cell: float
+    text: str
+
+    def covers(self, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        rows = [
+            "".join(_GLYPHS[ch][r] + " " for ch in self.text) for r in range(7)
+        ]  # one blank column between letters
+        bitmap = torch.tensor([[c == "#" for c in row] for row in rows], dtype=torch.bool)
+        col = torch.floor((u - self.x) / self.cell)
+        row = torch.floor((v - self.y) / self.cell)
+        inside = (col >= 0) & (col < bitmap.shape[1]) & (row >= 0) & (row < bitmap.shape[0])
+        c = col.clamp(0, bitmap.shape[1] - 1).long()
+        r = row.clamp(0, bitmap.shape[0] - 1).long()
+        return inside & bitmap[r, c]
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A fronto-parallel layer at constant nearness; `speed` px per frame to the right."""
+
+    nearness: float
+    shape: Shape
+    seed: int
+    speed: float = 0.0
+
+    def covers(self, u: torch.Tensor, v: torch.Tensor, frame: int = 0) -> torch.Tensor:
+        return self.shape.covers(u - self.speed * frame, v)
+
+    def texture(self, u: torch.Tensor, v: torch.Tensor, frame: int = 0) -> torch.Tensor:
+        """(3,H,W) colours in [0,1] at texture coordinates (u, v); moves with the shape."""
+        u = u - self.speed * frame
         gen = torch.Generator().manual_seed(self.seed)
         base = torch.rand(3, generator=gen) * 0.6 + 0.2
         out = base.view(3, 1, 1).expand(3, *u.shape).clone()
@@ -54,13 +134,75 @@ class Layer:
         return out.clamp(0.0, 1.0)
 
 
+def _background(seed: int = 1, nearness: float = 0.0) -> Layer:
+    return Layer(nearness, Box(0.0, 0.0, 1e9, 1e9), seed)
+
+
 def default_scene(width: int, height: int) -> list[Layer]:
     """A background and three objects at increasing nearness, overlapping."""
     return [
-        Layer(0.0, width / 2, height / 2, width * 10, height * 10, False, 1),
-        Layer(0.35, width * 0.30, height * 0.55, width * 0.18, height * 0.30, False, 2),
-        Layer(0.7, width * 0.58, height * 0.45, width * 0.14, height * 0.28, True, 3),
-        Layer(1.0, width * 0.75, height * 0.70, width * 0.08, height * 0.16, False, 4),
+        _background(),
+        Layer(0.35, Box(width * 0.30, height * 0.55, width * 0.18, height * 0.30), 2),
+        Layer(0.7, Ellipse(width * 0.58, height * 0.45, width * 0.14, height * 0.28), 3),
+        Layer(1.0, Box(width * 0.75, height * 0.70, width * 0.08, height * 0.16), 4),
+    ]
+
+
+def thin_bars_scene(width: int, height: int, parallax: float) -> list[Layer]:
+    """Fences whose bars (2 and 3 px) move farther than their own width against the
+    background (`parallax` px between the eyes), in front of a mid-depth panel."""
+    bar = max(2.0, round(parallax / 4))
+    return [
+        _background(5),
+        Layer(0.4, Box(width * 0.7, height * 0.5, width * 0.2, height * 0.4), 6),
+        Layer(
+            1.0, Bars(width * 0.08, width * 0.55, height * 0.1, height * 0.9, bar, 4 * bar + 3), 7
+        ),
+        Layer(0.8, Bars(width * 0.6, width * 0.95, height * 0.2, height * 0.8, 2.0, 9.0), 8),
+    ]
+
+
+def exact_shift_scene(
+    width: int, height: int, gain: float, convergence: float, fraction: float
+) -> list[Layer]:
+    """Layers whose shifts in the eye with `gain` are whole pixels plus `fraction`
+    (0.5: k + 0.5 px, 0.25: k + 0.25 px), the other eye's the same with the sign turned."""
+
+    def at(shift: float) -> float:
+        return convergence + shift / gain
+
+    return [
+        _background(9, at(-(1 + fraction))),
+        Layer(at(2 + fraction), Box(width * 0.3, height * 0.5, width * 0.15, height * 0.35), 10),
+        Layer(
+            at(5 + fraction), Ellipse(width * 0.65, height * 0.5, width * 0.12, height * 0.3), 11
+        ),
+        Layer(at(3 + fraction), Bars(width * 0.82, width * 0.97, 0, height, 3.0, 7.0), 12),
+    ]
+
+
+def text_scene(width: int, height: int) -> list[Layer]:
+    """Two lines of text (strokes 2 and 4 px) at different depths over a textured panel."""
+    return [
+        _background(13),
+        Layer(0.3, Box(width * 0.5, height * 0.5, width * 0.4, height * 0.4), 14),
+        Layer(0.9, Text(width * 0.06, height * 0.15, 4.0, "STEREO 3D"), 15),
+        Layer(0.65, Text(width * 0.1, height * 0.62, 2.0, "RAPID TOAST"), 16),
+    ]
+
+
+def moving_scene(width: int, height: int) -> list[Layer]:
+    """Layers moving sideways at different speeds (a video): a box, a fence, a disc."""
+    return [
+        _background(17),
+        Layer(0.45, Box(width * 0.3, height * 0.5, width * 0.12, height * 0.3), 18, speed=1.7),
+        Layer(
+            0.95,
+            Bars(width * 0.45, width * 0.8, height * 0.1, height * 0.7, 3.0, 11.0),
+            19,
+            speed=-2.3,
+        ),
+        Layer(0.75, Ellipse(width * 0.2, height * 0.3, width * 0.08, height * 0.15), 20, speed=3.1),
     ]
 
 
@@ -72,9 +214,9 @@ class RenderedView:
 
 
 def render(
-    layers: list[Layer], width: int, height: int, gain: float, convergence: float
+    layers: list[Layer], width: int, height: int, gain: float, convergence: float, frame: int = 0
 ) -> RenderedView:
-    """The exact view of a camera with `gain` (0 = the centre camera)."""
+    """The exact view of a camera with `gain` (0 = the centre camera), at `frame`."""
     x = torch.arange(width, dtype=torch.float64).view(1, -1).expand(height, width)
     y = torch.arange(height, dtype=torch.float64).view(-1, 1).expand(height, width)
     image = torch.zeros(3, height, width, dtype=torch.float64)
@@ -82,14 +224,14 @@ def render(
     hidden = torch.zeros(height, width, dtype=torch.bool)
     for index, layer in enumerate(layers):  # far to near: painter's algorithm
         u = x - gain * (layer.nearness - convergence)
-        visible = layer.covers(u, y)
-        image = torch.where(visible, layer.texture(u, y), image)
+        visible = layer.covers(u, y, frame)
+        image = torch.where(visible, layer.texture(u, y, frame), image)
         nearness = torch.where(visible, torch.full_like(nearness, layer.nearness), nearness)
         # Hidden from the centre camera (gain 0 sees texture column u at column u) when a
         # nearer layer covers that column, or when u is outside the frame.
         covered = (u < 0) | (u > width - 1)
         for nearer in layers[index + 1 :]:
-            covered = covered | nearer.covers(u, y)
+            covered = covered | nearer.covers(u, y, frame)
         hidden = torch.where(visible, covered, hidden)
     return RenderedView(
         image.unsqueeze(0).float(), nearness.unsqueeze(0).float(), hidden.unsqueeze(0)
@@ -114,12 +256,16 @@ def engine_view(
     planes = (image[0] * 255.0).round().clamp(0, 255).to(torch.uint8)
     height, width = planes.shape[-2:]
     share = rows_per_position(nearness.shape[-2], height)
-    columns = eye_columns(nearness, width, gain, convergence)
+    view, columns = eye_warp(nearness, width, gain, convergence)
     grid = position_grid(columns, height, width, share)
     renderer = ViewRenderer()
     positions = renderer.positions(grid[0], height // share, width)
     out = torch.empty_like(planes)
     renderer.resample(renderer.taps(planes, "rgb"), positions, out)
+    if bool(view.hole.any()):
+        small = shrink(planes, (nearness.shape[-2], nearness.shape[-1])).unsqueeze(0)
+        filled = fill_colours(small, view, gain * nearness.shape[-1] / width)
+        paint_holes(out, filled[0], view.hole[0])
     return out.unsqueeze(0).float() / 255.0
 
 

@@ -22,11 +22,11 @@ import torch.nn.functional as nnf
 
 from inference_server.colour import ColourInfo
 from inference_server.depth import DepthEstimator, FrameBatch
-from inference_server.depth.base import PREVIEW_WIDTH
+from inference_server.depth.base import PREVIEW_WIDTH, shrink
 from inference_server.packing import Planes, depth_planes, pack
-from inference_server.synthesis import dilate_nearness, eye_columns, eye_gains
+from inference_server.synthesis import Warp, dilate_nearness, eye_gains, eye_warp, fill_colours
 from inference_server.temporal import DepthRangeNormaliser, SceneCutDetector, thumbnails
-from inference_server.warp import ViewRenderer, position_grid, rows_per_position
+from inference_server.warp import ViewRenderer, paint_holes, position_grid, rows_per_position
 from stereospot.domain.formats import ConversionSettings, StereoFormat
 
 T = TypeVar("T")
@@ -80,12 +80,15 @@ class StereoProcessor:
         self._cuts = SceneCutDetector()
         self._normaliser = DepthRangeNormaliser(window)
         self._renderer = ViewRenderer()
+        self._preview: Planes | None = None
         estimator.reset()
 
     def nearness(self, planes: Planes) -> torch.Tensor:
         """(B,h,w) nearness in [0,1], 1 = nearest, at the estimator's resolution."""
         batch = FrameBatch(planes, self._colour, [])
-        batch.cuts = self._cuts.detect(thumbnails(batch.preview(PREVIEW_WIDTH).y))
+        preview = batch.preview(PREVIEW_WIDTH)
+        self._preview = preview  # reused by the disocclusion fill when sizes match
+        batch.cuts = self._cuts.detect(thumbnails(preview.y))
         raw = self._estimator.estimate(batch)
         if not self._estimator.absolute:
             raw = self._normaliser.normalise(raw, batch.cuts)
@@ -118,22 +121,28 @@ class StereoProcessor:
             nearness = dilate_nearness(nearness, max(1, radius))
         settings = self._settings
         share = rows_per_position(nearness.shape[-2], height)
-        grids = [
-            None
-            if gain == 0
-            else position_grid(
-                eye_columns(nearness, width, gain, settings.convergence), height, width, share
-            )
-            for gain in eye_gains(width, settings.divergence, settings.synthetic_view.value)
+        gains = eye_gains(width, settings.divergence, settings.synthetic_view.value)
+        warps = [
+            None if gain == 0 else eye_warp(nearness, width, gain, settings.convergence)
+            for gain in gains
+        ]
+        grids = [None if w is None else position_grid(w[1], height, width, share) for w in warps]
+        scale = nearness.shape[-1] / width
+        holes = [
+            None if w is None else (w[0], gain * scale)
+            for w, gain in zip(warps, gains, strict=True)
         ]
         views = _eye_views(self._format, out_y, out_uv, height, width)
         if views is None:  # halved or mixed formats: render whole eyes, then pack
             eyes = [self._eye_buffer(frames, side) for side in ("left", "right")]
-            self._render(y, uv, grids, share, [split_i420(eye) for eye in eyes])
+            eye_views = [split_i420(eye) for eye in eyes]
+            self._render(y, uv, grids, share, eye_views)
+            _paint(y, uv, holes, eye_views, self._preview)
             left, right = (_planes(*split_i420(eye)) for eye in eyes)
             _store(pack(self._format, left, right, self._colour), out_y, out_uv)
         else:
             self._render(y, uv, grids, share, views)
+            _paint(y, uv, holes, views, self._preview)
 
     def _eye_buffer(self, frames: torch.Tensor, side: str) -> torch.Tensor:
         return self._renderer.buffer(
@@ -163,6 +172,39 @@ class StereoProcessor:
                 renderer.resample(luma_taps, positions, eye_y[index : index + 1])
                 chroma = renderer.chroma_positions(positions, height)
                 renderer.resample(chroma_taps, chroma, eye_uv[index])
+
+
+def _paint(
+    y: torch.Tensor,
+    uv: torch.Tensor,
+    holes: list[tuple[Warp, float] | None],
+    views: list[tuple[torch.Tensor, torch.Tensor]],
+    preview: Planes | None,
+) -> None:
+    """Paints each eye's disocclusions from its background (see synthesis.fill_holes),
+    on the depth map's grid, into the rendered planes; the source at the grid's size is
+    the batch's preview when it has that size."""
+    if not any(h is not None and bool(h[0].hole.any()) for h in holes):
+        return
+    size = next(h[0].hole.shape[-2:] for h in holes if h is not None)
+    planes = (y, uv[:, 0], uv[:, 1])
+    if preview is not None and tuple(preview.y.shape) == (y.shape[0], *size):
+        planes = (preview.y, preview.u, preview.v)
+    small = torch.stack(
+        [
+            p if p.is_floating_point() and p.shape[-2:] == size else shrink(p, (size[0], size[1]))
+            for p in planes
+        ],
+        1,
+    )
+    for entry, (eye_y, eye_uv) in zip(holes, views, strict=True):
+        if entry is None or not bool(entry[0].hole.any()):
+            continue
+        view, gain = entry
+        filled = fill_colours(small, view, gain)
+        for index in range(y.shape[0]):
+            paint_holes(eye_y[index : index + 1], filled[index, :1], view.hole[index])
+            paint_holes(eye_uv[index], filled[index, 1:], view.hole[index])
 
 
 def _eye_views(

@@ -1,11 +1,13 @@
-"""View synthesis: a horizontal forward warp with a z-buffer, then a linear gather.
+"""View synthesis: a horizontal forward warp with a z-buffer, a linear gather, a fill.
 
 Depth convention everywhere in the engine: *nearness* in [0,1], 1 = nearest.
 A pixel at column x with nearness n appears in a synthesised view at
     x' = x + gain * (n - convergence)
-where gain is the signed half (or full) parallax in pixels. Nearer pixels win where
-several land on the same column; columns nothing lands on (disocclusions) take the
-background side's nearness and stretch the background side's colour.
+where gain is the signed half (or full) parallax in pixels; convergence may be negative
+(a parallel rig: everything in front of the screen). Surfaces are rasterised over their
+whole span (no gaps at any sub-pixel shift) and nearer ones win. Columns no surface
+covers are disocclusions: they take the background side's nearness, and their colour is
+painted from visible background pixels only (fill_holes), never from the occluder.
 
 Doing the warp on nearness first and then sampling colour backwards keeps the colour
 sampling linear and sub-pixel exact wherever the source is visible.
@@ -13,7 +15,10 @@ sampling linear and sub-pixel exact wherever the source is visible.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
+import torch.nn.functional as nnf
 
 
 def dilate_nearness(nearness: torch.Tensor, radius: int) -> torch.Tensor:
@@ -31,19 +36,68 @@ def dilate_nearness(nearness: torch.Tensor, radius: int) -> torch.Tensor:
     return grown
 
 
-def _splat_nearness(nearness: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """z-buffer: for each target column the largest nearness landing on it, -1 if none.
+MAX_STRETCH = 2.0  # neighbours landing up to this far apart are one surface (a crack)
 
-    Each source pixel lands on its nearest column; the cracks a stretched surface leaves
-    are closed later (see source_columns), so edges stay exact to half a pixel.
-    `target` is consumed (rounded in place).
+
+def _targets(
+    nearness: torch.Tensor, gain: float, convergence: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Target column of every source pixel, and whether each pixel and its right-hand
+    neighbour are one surface (they land in order, at most MAX_STRETCH apart)."""
+    width = nearness.shape[-1]
+    columns = torch.arange(width, device=nearness.device, dtype=nearness.dtype)
+    target = (nearness - convergence).mul_(gain).add_(columns)
+    step = target[..., 1:] - target[..., :-1]
+    return target, (step >= 0) & (step <= MAX_STRETCH)
+
+
+def _zbuffer(nearness: torch.Tensor, target: torch.Tensor, joined: torch.Tensor) -> torch.Tensor:
+    """For each target column the largest nearness covering it, -1 where nothing does.
+
+    Every surface is rasterised over its whole span: between two joined neighbours each
+    integer column in [t(x), t(x+1)) takes the linearly interpolated nearness, so no
+    sub-pixel shift leaves gaps inside a surface; a surface's first and last pixels
+    reach half a pixel beyond their targets (a pixel's footprint), so edges land where
+    they are, to a fraction of a pixel.
     """
-    rows, width = nearness.shape[0] * nearness.shape[1], nearness.shape[2]
+    shape = nearness.shape
+    width = shape[-1]
+    dummy = float(width)
+    t0, t1 = target[..., :-1], target[..., 1:]
+    n0, n1 = nearness[..., :-1], nearness[..., 1:]
+    first = torch.ceil(t0)
+    slope = (n1 - n0) / (t1 - t0).clamp_min(1e-6)
+    candidates: list[tuple[torch.Tensor, torch.Tensor]] = []
+    for offset in (0.0, 1.0):
+        column = first + offset
+        covered = joined & (column < t1)
+        value = n0 + slope * (column - t0)
+        candidates.append(
+            (_pad_right(column.masked_fill(~covered, dummy), dummy), _pad_right(value, 0.0))
+        )
+    starts = _pad_left(~joined)  # pixel x begins a surface
+    ends = _pad_right(~joined, True)  # pixel x ends one
+    left = torch.ceil(target - 0.5)
+    candidates.append((left.masked_fill(~(starts & (left < target)), dummy), nearness))
+    right = torch.ceil(target)
+    candidates.append((right.masked_fill(~(ends & (right < target + 0.5)), dummy), nearness))
+    rows = nearness.numel() // width
+    index = torch.cat([c.reshape(rows, width) for c, _ in candidates], dim=1)
+    index = index.clamp_(-1, dummy).masked_fill_(index < 0, dummy).long()
+    values = torch.cat([v.reshape(rows, width) for _, v in candidates], dim=1)
     zbuf = torch.full((rows, width + 1), -1.0, device=nearness.device, dtype=nearness.dtype)
-    index = target.reshape(rows, width).round_().clamp_(-1, width).long()
-    index.masked_fill_(index < 0, width)  # off-screen -> dummy column
-    zbuf.scatter_reduce_(1, index, nearness.reshape(rows, width), reduce="amax")
-    return zbuf[:, :width].reshape(nearness.shape)
+    zbuf.scatter_reduce_(1, index, values, reduce="amax")
+    return zbuf[:, :width].reshape(shape)
+
+
+def _pad_right(x: torch.Tensor, value: float | bool) -> torch.Tensor:
+    pad = torch.full((*x.shape[:-1], 1), value, device=x.device, dtype=x.dtype)
+    return torch.cat([x, pad], dim=-1)
+
+
+def _pad_left(x: torch.Tensor) -> torch.Tensor:
+    pad = torch.ones((*x.shape[:-1], 1), device=x.device, dtype=x.dtype)
+    return torch.cat([pad, x], dim=-1)
 
 
 def _neighbours(zbuf: torch.Tensor, hole: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -57,47 +111,128 @@ def _neighbours(zbuf: torch.Tensor, hole: torch.Tensor) -> tuple[torch.Tensor, t
     return left, right
 
 
-def source_columns(nearness: torch.Tensor, gain: float, convergence: float) -> torch.Tensor:
-    """For every pixel of the synthesised view, the (fractional) source column to sample.
+@dataclass
+class Warp:
+    """A synthesised view's source column per pixel, and where the view is disoccluded.
 
-    Empty target columns are either cracks (both neighbours on about the same surface:
-    interpolate nearness and sample backwards) or disocclusions (a depth step: take the
-    farther neighbour and repeat its colour, so foreground never bleeds into the hole).
-    Holes are few, so everything past finding the neighbours runs on the holes only.
+    `columns` (B,h,w) in the grid's pixels; `hole` (B,h,w) marks disoccluded pixels,
+    whose column points at the background next to them (a stretch; fill_holes paints
+    them from the background properly); `nearness` (B,h,w) is the view's own depth, the
+    holes taking their background's.
+    """
+
+    columns: torch.Tensor
+    hole: torch.Tensor
+    nearness: torch.Tensor
+    edge: torch.Tensor | None = None  # (B,h,w) long: each hole's background neighbour
+
+
+def warp(nearness: torch.Tensor, gain: float, convergence: float) -> Warp:
+    """Forward z-buffer warp of `nearness` (B,h,w) by `gain` grid pixels.
+
+    Where a surface is visible, the source column is its exact inverse mapping (sampling
+    stays linear and sub-pixel exact), snapped to the pixel itself within half a pixel of
+    a surface's edge, so an edge never blends in the surface behind it. Any column no
+    surface covers is a disocclusion (a hole wider than a crack): it takes the farther of
+    its two neighbours, never the occluder.
     """
     width = nearness.shape[-1]
     dtype = nearness.dtype
+    target, joined = _targets(nearness, gain, convergence)
+    zbuf = _zbuffer(nearness, target, joined)
     columns = torch.arange(width, device=nearness.device, dtype=dtype)
-    zbuf = _splat_nearness(nearness, columns + gain * (nearness - convergence))
-    # Where something landed: sample backwards at that nearness's disparity.
-    result = (zbuf - convergence).mul_(-gain).add_(columns)
     hole = zbuf < 0
+    z = zbuf.clamp(min=0.0)
+    source = (z - convergence).mul_(-gain).add_(columns).clamp_(0, width - 1)
+    # Within half a pixel of an edge, sample the edge pixel itself.
+    if width > 1:
+        base = source.floor().clamp_(max=width - 2).long()
+        apart = ~torch.gather(joined, -1, base)
+        source = torch.where(apart & ~hole, (source + 0.5).floor_().clamp_(max=width - 1), source)
+    if bool(hole.any()):
+        left, right = _neighbours(zbuf, hole)
+        lc, rc = left.clamp(min=0).long(), right.clamp(max=width - 1).long()
+        z_left = torch.gather(zbuf, -1, lc).masked_fill_(left < 0, 2.0)
+        z_right = torch.gather(zbuf, -1, rc).masked_fill_(right >= width, 2.0)
+        take_left = z_left <= z_right
+        donor = torch.where(take_left, lc, rc)
+        background = torch.where(take_left, z_left, z_right)
+        background = background.masked_fill_(background > 1.5, 0.0)  # a row with nothing
+        source = torch.where(hole, torch.gather(source, -1, donor), source)
+        z = torch.where(hole, background, z)
+        return Warp(source, hole, z, donor)
+    return Warp(source, hole, z)
+
+
+def source_columns(nearness: torch.Tensor, gain: float, convergence: float) -> torch.Tensor:
+    """For every pixel of the synthesised view, the (fractional) source column to sample
+    (disocclusions: the background beside them; see warp)."""
+    return warp(nearness, gain, convergence).columns
+
+
+def fill_mask(view: Warp, gain: float, reach: int = 4) -> torch.Tensor:
+    """(B,h,w) bool: pixels a hole may take colour from. Visible background only: a pixel
+    nearer (by a parallax of a pixel or more) than the farthest within `reach` px is an
+    occluder's edge and never lends its colour to a disocclusion."""
+    nearest_far = _running_min(_running_min(view.nearness, reach, -1), reach, -2)
+    tolerance = 1.0 / max(abs(gain), 1.0)
+    return ~view.hole & (view.nearness <= nearest_far + tolerance)
+
+
+def _running_min(x: torch.Tensor, radius: int, dim: int) -> torch.Tensor:
+    """The minimum over a window of 2 * radius + 1 along `dim` (shifted copies: far
+    cheaper than min-pooling for small radii)."""
+    out = x.clone()
+    size = x.shape[dim]
+    for shift in range(1, min(radius, size - 1) + 1):
+        a, b = out.narrow(dim, shift, size - shift), x.narrow(dim, 0, size - shift)
+        torch.minimum(a, b, out=a)
+        a, b = out.narrow(dim, 0, size - shift), x.narrow(dim, shift, size - shift)
+        torch.minimum(a, b, out=a)
+    return out
+
+
+def fill_holes(image: torch.Tensor, view: Warp, donors: torch.Tensor) -> torch.Tensor:
+    """Paints the holes of `image` (B,C,H,W) from the `donors` (B,H,W) on each hole's
+    background side only.
+
+    A hole pixel d px from its background edge takes the mean of the donors in a window
+    d px wide that starts at that edge and extends away from the hole (d px tall): at the
+    edge the background pixel itself, deeper in the mean of ever more of the background
+    beside it (a multi-scale fill that continues the background's level and vertical
+    structure without horizontal streaks, and never reaches across the occluder). Sums
+    come from integral images, so each hole pixel costs a few gathers.
+    `view` is at the image's resolution.
+    """
+    hole = view.hole
     if not bool(hole.any()):
-        return result.clamp_(0, width - 1)
-    left, right = _neighbours(zbuf, hole)
-    holes = hole.reshape(-1).nonzero().squeeze(1)  # flat indices of the holes
-    left, right = left.reshape(-1)[holes].long(), right.reshape(-1)[holes].long()
-    at_int = holes % width
-    row_start = holes - at_int
-    at = at_int.to(dtype)
-    flat = zbuf.reshape(-1)
-    # A missing side never counts as background (nearness 2), unless both are missing
-    # (a whole row off-screen): then it is far (nearness 0).
-    z_left = flat[row_start + left.clamp(min=0)].masked_fill_(left < 0, 2.0)
-    z_right = flat[row_start + right.clamp(max=width - 1)].masked_fill_(right >= width, 2.0)
-    z_left.masked_fill_((z_left > 1.5) & (z_right > 1.5), 0.0)
-    one_sided = (z_left > 1.5) | (z_right > 1.5)
-    lf, rf = left.to(dtype), right.to(dtype)
-    t = ((at - lf) / (rf - lf).clamp_min(1.0)).clamp_(0, 1)
-    crack = ~one_sided & ((z_left - z_right).abs() * abs(gain) < 1.0)
-    take_left = z_left <= z_right
-    background_z = torch.where(take_left, z_left, z_right)
-    crack_z = z_left + (z_right - z_left) * t
-    crack_source = at - gain * (crack_z - convergence)
-    donor = torch.where(take_left, lf, rf).clamp_(0, width - 1)
-    donor_source = donor - gain * (background_z - convergence)
-    result.view(-1)[holes] = torch.where(crack, crack_source, donor_source)
-    return result.clamp_(0, width - 1)
+        return image
+    _, channels, height, width = image.shape
+    weight = donors.to(torch.float64).unsqueeze(1)
+    stacked = torch.cat([image.to(torch.float64) * weight, weight], dim=1)
+    table = nnf.pad(stacked.cumsum(-1).cumsum(-2), (1, 0, 1, 0))  # (B,C+1,H+1,W+1)
+    b, r, j = hole.nonzero(as_tuple=True)
+    assert view.edge is not None  # warp sets it whenever there are holes
+    edge = view.edge[b, r, j]
+    from_left = edge < j
+    depth = (j - edge).abs()
+    c0 = torch.where(from_left, edge - depth + 1, edge).clamp(0, width - 1)
+    c1 = torch.where(from_left, edge, edge + depth - 1).clamp(0, width - 1)
+    half = depth // 2
+    r0, r1 = (r - half).clamp(min=0), (r + half).clamp(max=height - 1)
+    flat = table.permute(0, 2, 3, 1).reshape(-1, channels + 1)
+    row, plane = width + 1, (height + 1) * (width + 1)
+
+    def at(rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+        return flat[b * plane + rows * row + cols]
+
+    sums = at(r1 + 1, c1 + 1) - at(r0, c1 + 1) - at(r1 + 1, c0) + at(r0, c0)
+    count = sums[:, -1:]
+    mean = (sums[:, :-1] / count.clamp_min(1e-9)).to(image.dtype)
+    out = image.clone()
+    current = out.permute(0, 2, 3, 1)[b, r, j]
+    out.permute(0, 2, 3, 1)[b, r, j] = torch.where(count > 0.5, mean, current)
+    return out
 
 
 def sample_columns(image: torch.Tensor, columns: torch.Tensor) -> torch.Tensor:
@@ -116,18 +251,35 @@ def sample_columns(image: torch.Tensor, columns: torch.Tensor) -> torch.Tensor:
     return lo + (hi - lo) * fraction
 
 
+def eye_warp(
+    nearness: torch.Tensor, width: int, gain: float, convergence: float
+) -> tuple[Warp, torch.Tensor]:
+    """warp on a depth map smaller than (or as large as) the frame: the Warp in the depth
+    map's pixels, and its source columns in frame pixels.
+
+    The z-buffer warp runs where the depth lives (the builtin map is ~192 px wide); the
+    frame columns are each depth pixel's source column in frame pixels, measured at that
+    depth pixel's centre (warp.position_grid takes it from there).
+    """
+    scale = width / nearness.shape[-1]
+    view = warp(nearness, gain / scale, convergence)
+    low = view.columns
+    return view, (low + 0.5) * scale - 0.5 if scale != 1 else low
+
+
 def eye_columns(
     nearness: torch.Tensor, width: int, gain: float, convergence: float
 ) -> torch.Tensor:
-    """source_columns on a depth map smaller than the frame, in frame pixels.
+    """The frame columns of eye_warp."""
+    return eye_warp(nearness, width, gain, convergence)[1]
 
-    The z-buffer warp runs where the depth lives (the builtin map is ~192 px wide); the
-    result is each depth pixel's source column in frame pixels, measured at that depth
-    pixel's centre (warp.position_grid takes it from there).
-    """
-    scale = width / nearness.shape[-1]
-    low = source_columns(nearness, gain / scale, convergence)
-    return (low + 0.5) * scale - 0.5 if scale != 1 else low
+
+def fill_colours(small: torch.Tensor, view: Warp, gain: float) -> torch.Tensor:
+    """The view at the depth map's resolution, holes painted: `small` (B,C,h,w) is the
+    source at that resolution, `gain` in its pixels. What warp.paint_holes copies into
+    the full-size eye's holes."""
+    out = sample_columns(small, view.columns)
+    return fill_holes(out, view, fill_mask(view, gain))
 
 
 def synthesize_view(
@@ -136,7 +288,9 @@ def synthesize_view(
     """image (B,C,H,W) float, nearness (B,H,W) in [0,1] -> the view shifted by `gain`."""
     if gain == 0:
         return image
-    return sample_columns(image, source_columns(nearness, gain, convergence))
+    view = warp(nearness, gain, convergence)
+    out = sample_columns(image, view.columns)
+    return fill_holes(out, view, fill_mask(view, gain))
 
 
 def eye_gains(width: int, divergence: float, synthetic_view: str) -> tuple[float, float]:

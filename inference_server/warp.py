@@ -140,3 +140,42 @@ class ViewRenderer:
         torch.gather(taps.view(shape), -1, index.expand(shape), out=got)
         got.addcmul_(torch.bitwise_right_shift(got, _STEP_SHIFT, out=step), weight)
         out.view(shape).copy_(got.bitwise_right_shift_(FRACTION_BITS))
+
+
+def paint_holes(out: torch.Tensor, filled: torch.Tensor, hole: torch.Tensor) -> None:
+    """Writes the disocclusion fill into uint8 planes `out` (C,H,W, any strides).
+
+    `filled` (C,h,w) float 0..255 and `hole` (h,w) bool are on the depth map's grid; a
+    frame pixel is a hole when the grid pixel it falls in is, and takes the fill
+    interpolated at its own position. Only hole pixels are touched (a few gathers per
+    hole pixel, nothing per frame pixel).
+    """
+    channels, height, width = out.shape
+    h, w = hole.shape
+    device = out.device
+    gy, gx = hole.nonzero(as_tuple=True)
+    if gy.numel() == 0:
+        return
+    # The frame pixels whose centres fall in each grid pixel: [ceil(g*H/h - 0.5), ...).
+    block_h, block_w = -(-height // h) + 1, -(-width // w) + 1
+    r0 = torch.ceil(gy * (height / h) - 0.5).long().clamp_(min=0)
+    r1 = torch.ceil((gy + 1) * (height / h) - 0.5).long().clamp_(max=height)
+    c0 = torch.ceil(gx * (width / w) - 0.5).long().clamp_(min=0)
+    c1 = torch.ceil((gx + 1) * (width / w) - 0.5).long().clamp_(max=width)
+    dy = torch.arange(block_h, device=device).view(1, -1, 1)
+    dx = torch.arange(block_w, device=device).view(1, 1, -1)
+    y = (r0.view(-1, 1, 1) + dy).expand(-1, block_h, block_w)
+    x = (c0.view(-1, 1, 1) + dx).expand(-1, block_h, block_w)
+    inside = (y < r1.view(-1, 1, 1)) & (x < c1.view(-1, 1, 1))
+    y, x = y[inside], x[inside]
+    if (h, w) == (height, width):
+        values = filled[:, y, x]
+    else:
+        fx = (2.0 * x.to(filled.dtype) + 1.0) / width - 1.0
+        fy = (2.0 * y.to(filled.dtype) + 1.0) / height - 1.0
+        grid = torch.stack([fx, fy], dim=-1).view(1, 1, -1, 2)
+        values = nnf.grid_sample(
+            filled.unsqueeze(0), grid, mode="bilinear", padding_mode="border",
+            align_corners=False,
+        ).view(channels, -1)  # fmt: skip
+    out[:, y, x] = values.round().clamp_(0, 255).to(out.dtype)

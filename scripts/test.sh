@@ -7,4 +7,5 @@ cd "$(dirname "$0")/.."
 . .venv/bin/activate
 echo "== ruff"; ruff check . && ruff format --check .
 echo "== mypy --strict"; mypy
+echo "== deploy checks (terraform fmt, hadolint, checkov)"; ./scripts/deploy-checks.sh
 echo "== pytest"; python -m pytest -q -p no:cacheprovider "$@"

@@ -57,6 +57,7 @@ class AwsSettings(BaseModel):
     output_bucket: str = "stereospot-output"
     jobs_table: str = "stereospot-jobs"
     segment_completions_table: str = "stereospot-segment-completions"
+    segment_progress_table: str = "stereospot-segment-progress"
     reassembly_table: str = "stereospot-reassembly-triggered"
     invocations_table: str = "stereospot-inference-invocations"
     push_subscriptions_table: str = "stereospot-push-subscriptions"
@@ -83,6 +84,20 @@ class Settings(BaseSettings):
     inference_backend: InferenceBackendKind = InferenceBackendKind.LOCAL
     inference_url: str = "http://127.0.0.1:8080"  # http / triton backends
     inference_concurrency: int = Field(default=1, ge=1, le=64)
+    # Remote backends (http, triton, sagemaker): see stereospot/adapters/inference/.
+    inference_connect_timeout_s: float = Field(default=5.0, gt=0)
+    inference_read_timeout_s: float = Field(default=30 * 60.0, gt=0)  # one segment's conversion
+    inference_retries: int = Field(default=4, ge=0, le=20)  # on connection errors, 429, 5xx
+    inference_retry_base_s: float = Field(default=1.0, ge=0)  # doubles per retry, with jitter
+    inference_ready_timeout_s: float = Field(default=300.0, ge=0)  # wait at worker start
+    inference_max_in_flight: int = Field(default=4, ge=1, le=1000)  # sagemaker, all workers
+    inference_invocation_timeout_s: int = Field(default=3600, ge=60)  # a lost response's slot
+    triton_model: str = "stereo"
+    # The inference server (`stereospot inference serve|triton`).
+    depth_model: str = "auto"  # model id, local directory, builtin, auto
+    inference_stub: bool = False  # answer without a model (a first deploy reaching InService)
+    inference_file_root: Path | None = None  # file:// URIs must lie under it (default data dir)
+    hf_token_secret_arn: str | None = None  # Secrets Manager secret holding the HF token
     device: str = "auto"  # auto | cpu | cuda
     segment_seconds: float = Field(default=10.0, gt=0.5, le=600)
     max_upload_bytes: int = Field(default=8 * 1024**3, ge=1024)
@@ -92,12 +107,22 @@ class Settings(BaseSettings):
     max_receives: int = Field(default=5, ge=1)
     reassembly_lock_ttl_s: int = 7 * 24 * 3600
     reassembly_lease_s: int = 30 * 60
+    # A job still waiting for its uploaded file after this long is removed by the cleanup.
+    abandoned_upload_s: int = Field(default=24 * 3600, ge=60)
     queue_timeouts: QueueTimeouts = QueueTimeouts()
     aws: AwsSettings = AwsSettings()
     vapid_private_key: SecretStr | None = None
     vapid_public_key: str | None = None
     vapid_subject: str = "mailto:admin@localhost"
     log_level: str = "INFO"
+    # Outbound guard (ingest links, push endpoints): private addresses are never fetched
+    # unless allowed here: "true" for all, or networks such as "10.0.0.0/8,127.0.0.3/32".
+    fetch_allow_private: str = ""
+    # Host names the web app answers besides public_url's (comma-separated); any other Host
+    # header gets 400 (DNS rebinding). Locally localhost, 127.0.0.1 and [::1] are added.
+    trusted_hosts: str = ""
+    # Proxies whose X-Forwarded-Proto/-For are believed (networks, e.g. the ALB's subnets).
+    trusted_proxies: str = ""
 
     def resolved_data_dir(self) -> Path:
         return self.data_dir.expanduser().resolve()

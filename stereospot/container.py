@@ -53,6 +53,7 @@ def policy_from(settings: Settings) -> Policy:
         download_url_expiry_s=settings.download_url_expiry_s,
         reassembly_lock_ttl_s=settings.reassembly_lock_ttl_s,
         reassembly_lease_s=settings.reassembly_lease_s,
+        abandoned_upload_s=settings.abandoned_upload_s,
     )
 
 
@@ -109,8 +110,14 @@ class Application(containers.DeclarativeContainer):
         settings,
     )
     fetcher = providers.Singleton(
-        lambda cls: cls(),
+        lambda cls, settings: cls(allow_private=settings.fetch_allow_private),
         providers.Callable(_import, "stereospot.adapters.ingest.ytdlp.YtDlpFetcher"),
+        settings,
+    )
+    # Previews of one frame for the create form: the engine on this process's CPU.
+    previewer = providers.Singleton(
+        lambda cls: cls(),
+        providers.Callable(_import, "stereospot.adapters.inference.preview.StillPreviewer"),
     )
     policy = providers.Singleton(policy_from, settings)
     secret_key = providers.Singleton(_secret_key, settings)
@@ -119,6 +126,7 @@ class Application(containers.DeclarativeContainer):
         Deps,
         jobs=platform.jobs,
         completions=platform.completions,
+        progress=platform.progress,
         reassembly_lock=platform.reassembly_lock,
         invocations=platform.invocations,
         storage=platform.storage,
@@ -139,8 +147,8 @@ def build_container(settings: Settings | None = None) -> Application:
     """The application container for `settings` (from the environment when None).
 
     A platform module defines `PlatformContainer`, a DeclarativeContainer taking `settings`
-    and providing: jobs, completions, reassembly_lock, invocations, storage, queues, events,
-    push_subscriptions, decoder (MessageDecoder).
+    and providing: jobs, completions, progress, reassembly_lock, invocations, storage, queues,
+    events, push_subscriptions, decoder (MessageDecoder).
     """
     settings = settings or Settings()
     platform_module = importlib.import_module(_PLATFORM_MODULES[settings.platform])

@@ -52,3 +52,8 @@ class FetchError(DomainError):
 
 class InferenceError(DomainError):
     """The inference backend could not convert a segment."""
+
+
+class BackendMisconfigured(Exception):
+    """The configured inference backend cannot work at all (no URL, unknown endpoint or
+    model). Not a DomainError: no job is at fault; the worker stops with this message."""

@@ -78,6 +78,26 @@ class SegmentCompletion(BaseModel):
     completed_at: datetime
 
 
+class SegmentProgress(BaseModel):
+    """How far the conversion of one segment has got (frames), as its worker last reported.
+
+    started_at: when the conversion of this segment began (kept by later reports);
+    updated_at: the time of this report. frames_done never goes back (a retry that starts
+    over keeps the furthest count reported); frames_per_second is the worker's
+    recent rate, so a slow start (model warm-up) does not weigh on the ETA for long."""
+
+    model_config = ConfigDict(frozen=True)
+
+    job_id: UUID
+    segment_index: int = Field(ge=0)
+    frames_done: int = Field(ge=0)
+    frames_total: int = Field(ge=0)
+    started_at: datetime
+    updated_at: datetime
+    # The worker's recent conversion rate (over its last few seconds); 0 = not known yet.
+    frames_per_second: float = Field(default=0.0, ge=0)
+
+
 class Job(BaseModel):
     """A conversion job. Mutated only through the methods below, which enforce the table.
 

@@ -16,7 +16,7 @@ from uuid import UUID
 
 from stereospot.domain.formats import ConversionSettings, StereoFormat
 from stereospot.domain.media import SegmentFile, VideoInfo
-from stereospot.domain.model import Job, SegmentCompletion
+from stereospot.domain.model import Job, SegmentCompletion, SegmentProgress
 from stereospot.domain.routing import QueueName
 
 # --------------------------------------------------------------------------- time, scratch
@@ -84,6 +84,23 @@ class SegmentCompletionStore(Protocol):
     def put(self, completion: SegmentCompletion) -> bool: ...
 
     def list(self, job_id: UUID) -> list[SegmentCompletion]: ...
+
+    def delete_job(self, job_id: UUID) -> None: ...
+
+
+class SegmentProgressStore(Protocol):
+    """Frames converted per segment, reported about once a second by the video workers.
+
+    - put(report): upsert per (job_id, segment_index). The first report's started_at
+      stays. A report with fewer frames_done than stored is ignored entirely (a retry
+      that starts over, or a late write); otherwise frames_done, frames_total and
+      updated_at are replaced.
+    - list(job_id): the job's reports ordered by segment_index.
+    - delete_job(job_id): removes every report of the job."""
+
+    def put(self, report: SegmentProgress) -> None: ...
+
+    def list(self, job_id: UUID) -> list[SegmentProgress]: ...
 
     def delete_job(self, job_id: UUID) -> None: ...
 
@@ -254,10 +271,13 @@ class ConversionRequest:
 @dataclass(frozen=True)
 class ConversionResult:
     """completed: the output object is written. Otherwise the conversion was submitted
-    asynchronously and its result will appear at output_location (an object event)."""
+    asynchronously and its result will appear at output_location (an object event).
+    output_event: False when another process wrote the output (a remote server), whose
+    write may fire no object event here; the use case then records the completion itself."""
 
     completed: bool
     output_location: str | None = None
+    output_event: bool = True
 
 
 ProgressCallback = Callable[[int, int], None]  # (frames done, frames total)
@@ -354,6 +374,7 @@ __all__ = [
     "ReceivedMessage",
     "ScratchSpace",
     "SegmentCompletionStore",
+    "SegmentProgressStore",
     "SourceFetcher",
     "SubscriptionGone",
     "VideoToolkit",

@@ -2,7 +2,7 @@
 
     storage             S3ObjectStorage over the input and output buckets
     queues              SqsQueues (URLs from settings; DLQs from their redrive policies)
-    jobs, completions, reassembly_lock, invocations, push_subscriptions
+    jobs, completions, progress, reassembly_lock, invocations, push_subscriptions
                         DynamoDB tables
     events              AwsJobEvents (the Pipes-fed queue, if one is configured)
     decoder             AwsMessageDecoder (S3 notifications and our own messages)
@@ -19,6 +19,7 @@ from stereospot.adapters.aws.clients import AwsClients
 from stereospot.adapters.aws.dynamodb_completions import DynamoSegmentCompletionStore
 from stereospot.adapters.aws.dynamodb_invocations import DynamoInvocationStore
 from stereospot.adapters.aws.dynamodb_jobs import DynamoJobStore
+from stereospot.adapters.aws.dynamodb_progress import DynamoSegmentProgressStore
 from stereospot.adapters.aws.dynamodb_push import DynamoPushSubscriptionStore
 from stereospot.adapters.aws.dynamodb_reassembly import DynamoReassemblyLock
 from stereospot.adapters.aws.job_events import AwsJobEvents
@@ -47,6 +48,11 @@ class PlatformContainer(containers.DeclarativeContainer):
     )
     completions = providers.Singleton(
         lambda c, s: DynamoSegmentCompletionStore(c.dynamodb, s.aws.segment_completions_table),
+        clients,
+        settings,
+    )
+    progress = providers.Singleton(
+        lambda c, s: DynamoSegmentProgressStore(c.dynamodb, s.aws.segment_progress_table),
         clients,
         settings,
     )

@@ -23,6 +23,7 @@ from stereospot.adapters.local.events import SqliteJobEvents
 from stereospot.adapters.local.invocations import SqliteInvocationStore
 from stereospot.adapters.local.jobs import SqliteJobStore
 from stereospot.adapters.local.object_events import ObjectEventRouter
+from stereospot.adapters.local.progress import SqliteSegmentProgressStore
 from stereospot.adapters.local.push import SqlitePushSubscriptionStore
 from stereospot.adapters.local.queues import SqliteQueues
 from stereospot.adapters.local.reassembly import SqliteReassemblyLock
@@ -93,6 +94,7 @@ class PlatformContainer(containers.DeclarativeContainer):
 
     jobs = providers.Singleton(SqliteJobStore, database)
     completions = providers.Singleton(SqliteSegmentCompletionStore, database)
+    progress = providers.Singleton(SqliteSegmentProgressStore, database)
     reassembly_lock = providers.Singleton(SqliteReassemblyLock, database)
     invocations = providers.Singleton(SqliteInvocationStore, database)
     push_subscriptions = providers.Singleton(SqlitePushSubscriptionStore, database)

@@ -15,6 +15,7 @@ from stereospot.adapters.memory.completions import MemorySegmentCompletionStore
 from stereospot.adapters.memory.events import MemoryJobEvents
 from stereospot.adapters.memory.invocations import MemoryInvocationStore
 from stereospot.adapters.memory.jobs import MemoryJobStore
+from stereospot.adapters.memory.progress import MemorySegmentProgressStore
 from stereospot.adapters.memory.push import MemoryPushSubscriptionStore
 from stereospot.adapters.memory.queues import MemoryQueues
 from stereospot.adapters.memory.reassembly import MemoryReassemblyLock
@@ -54,6 +55,7 @@ class PlatformContainer(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     jobs = providers.Singleton(MemoryJobStore)
     completions = providers.Singleton(MemorySegmentCompletionStore)
+    progress = providers.Singleton(MemorySegmentProgressStore)
     reassembly_lock = providers.Singleton(MemoryReassemblyLock)
     invocations = providers.Singleton(MemoryInvocationStore)
     queues = providers.Singleton(_queues, settings, clock)

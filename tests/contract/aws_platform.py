@@ -30,6 +30,7 @@ from stereospot.domain.ports import (
     Queue,
     ReassemblyLock,
     SegmentCompletionStore,
+    SegmentProgressStore,
 )
 from tests.aws_server import (
     MOTO_AVAILABLE,
@@ -69,6 +70,14 @@ class AwsPlatform:
         name = f"{self.prefix}-segment-completions"
         create_completions_table(self.clients.dynamodb, name)
         return DynamoSegmentCompletionStore(self.clients.dynamodb, name)
+
+    def progress_store(self) -> SegmentProgressStore:
+        from stereospot.adapters.aws.dynamodb_progress import DynamoSegmentProgressStore
+        from stereospot.adapters.aws.provision import create_progress_table
+
+        name = f"{self.prefix}-segment-progress"
+        create_progress_table(self.clients.dynamodb, name)
+        return DynamoSegmentProgressStore(self.clients.dynamodb, name)
 
     def reassembly_lock(self) -> ReassemblyLock:
         from stereospot.adapters.aws.dynamodb_reassembly import DynamoReassemblyLock

@@ -28,6 +28,7 @@ from stereospot.domain.ports import (
     Queue,
     ReassemblyLock,
     SegmentCompletionStore,
+    SegmentProgressStore,
 )
 
 
@@ -81,6 +82,11 @@ def job_store(platform: PlatformUnderTest) -> JobStore:
 @pytest.fixture
 def completion_store(platform: PlatformUnderTest) -> SegmentCompletionStore:
     return platform.completion_store()
+
+
+@pytest.fixture
+def progress_store(platform: PlatformUnderTest) -> SegmentProgressStore:
+    return platform.progress_store()
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from stereospot.adapters.local.completions import SqliteSegmentCompletionStore
 from stereospot.adapters.local.events import SqliteJobEvents
 from stereospot.adapters.local.invocations import SqliteInvocationStore
 from stereospot.adapters.local.jobs import SqliteJobStore
+from stereospot.adapters.local.progress import SqliteSegmentProgressStore
 from stereospot.adapters.local.push import SqlitePushSubscriptionStore
 from stereospot.adapters.local.queues import SqliteQueue
 from stereospot.adapters.local.reassembly import SqliteReassemblyLock
@@ -41,6 +42,7 @@ from stereospot.adapters.memory.completions import MemorySegmentCompletionStore
 from stereospot.adapters.memory.events import MemoryJobEvents
 from stereospot.adapters.memory.invocations import MemoryInvocationStore
 from stereospot.adapters.memory.jobs import MemoryJobStore
+from stereospot.adapters.memory.progress import MemorySegmentProgressStore
 from stereospot.adapters.memory.push import MemoryPushSubscriptionStore
 from stereospot.adapters.memory.queues import MemoryQueue
 from stereospot.adapters.memory.reassembly import MemoryReassemblyLock
@@ -54,6 +56,7 @@ from stereospot.domain.ports import (
     Queue,
     ReassemblyLock,
     SegmentCompletionStore,
+    SegmentProgressStore,
 )
 
 # The port fixtures of tests/contract/conftest.py; a factory says which it can build.
@@ -61,6 +64,7 @@ PORT_FIXTURES = frozenset(
     {
         "job_store",
         "completion_store",
+        "progress_store",
         "reassembly_lock",
         "invocation_store",
         "object_storage",
@@ -120,6 +124,8 @@ class PlatformUnderTest(Protocol):
 
     def completion_store(self) -> SegmentCompletionStore: ...
 
+    def progress_store(self) -> SegmentProgressStore: ...
+
     def reassembly_lock(self) -> ReassemblyLock: ...
 
     def invocation_store(self) -> InferenceInvocationStore: ...
@@ -168,6 +174,9 @@ class MemoryPlatform:
 
     def completion_store(self) -> SegmentCompletionStore:
         return MemorySegmentCompletionStore()
+
+    def progress_store(self) -> SegmentProgressStore:
+        return MemorySegmentProgressStore()
 
     def reassembly_lock(self) -> ReassemblyLock:
         return MemoryReassemblyLock()
@@ -232,6 +241,9 @@ class LocalPlatform:
 
     def completion_store(self) -> SegmentCompletionStore:
         return SqliteSegmentCompletionStore(self.database)
+
+    def progress_store(self) -> SegmentProgressStore:
+        return SqliteSegmentProgressStore(self.database)
 
     def reassembly_lock(self) -> ReassemblyLock:
         return SqliteReassemblyLock(self.database)

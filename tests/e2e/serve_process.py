@@ -22,6 +22,7 @@ CLI = [sys.executable, "-m", "stereospot.entrypoints.cli.main"]
 class Server:
     url: str
     log_path: Path
+    data_dir: Path | None = None
 
 
 def free_port() -> int:
@@ -79,7 +80,7 @@ def running_serve(
         assert started, f"serve did not start: {lines}\n{log_path.read_text()}"
         url = re.search(r"running at (\S+)", "".join(lines))
         assert url is not None
-        yield Server(url.group(1).rstrip("/"), log_path)
+        yield Server(url.group(1).rstrip("/"), log_path, root / "data")
     finally:
         process.send_signal(signal.SIGINT)
         try:

@@ -1,10 +1,10 @@
 """The user's journey in real headless Chromium against `stereospot serve`.
 
-Create a job, upload a generated clip through the page's file chooser, watch the progress
-reach 100% without a reload (the live stream survives two refused connections on the
-way), play the result, download it, remove it; and a non-video upload failing with its
-reason on the page. Screenshots of every page, desktop and phone, go to
-test-artifacts/screenshots/.
+Choose a generated clip in the dashboard's file chooser, pick the look, start it with one
+click (job + upload), watch the progress reach 100% without a reload (the live stream
+survives two refused connections on the way), play the result, download it, remove it; a
+non-video upload failing with its reason on the page; no page wider than the screen.
+Screenshots of every page, desktop and phone, go to test-artifacts/screenshots/.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import av
+import numpy as np
 import pytest
 
 from tests.e2e.serve_process import Server, running_serve
@@ -88,37 +89,53 @@ def shoot(browser: Browser, url: str, name: str, only: str | None = None) -> Non
         context.close()
 
 
+PREVIEW_TIMEOUT_MS = 15_000
+
+
+def _wait_for_preview(page: Page, after: int) -> int:
+    """Wait for a preview newer than version `after`; its version."""
+    page.wait_for_function(
+        f"() => Number(document.querySelector('[data-preview]').dataset.version || 0) > {after}"
+        " && document.querySelector('[data-preview]').dataset.state === 'ready'",
+        timeout=PREVIEW_TIMEOUT_MS,
+    )
+    return int(page.get_attribute("[data-preview]", "data-version") or 0)
+
+
+def _canvas_pixels(page: Page, selector: str) -> np.ndarray:
+    width, height, data = page.evaluate(
+        """(selector) => {
+            const canvas = document.querySelector(selector);
+            const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+            return [canvas.width, canvas.height, Array.from(pixels.data)];
+        }""",
+        selector,
+    )
+    return np.array(data, dtype=np.uint8).reshape(height, width, 4)
+
+
 def _progress_log(page: Page) -> list[dict[str, Any]]:
     log: list[dict[str, Any]] = page.evaluate("window.__progress")
     return log
 
 
-def test_create_upload_follow_play_download_remove(
+def test_choose_a_file_convert_follow_play_download_remove(
     server: Server, browser: Browser, clip: Path, tmp_path: Path
 ) -> None:
     context = browser.new_context(viewport=DESKTOP, accept_downloads=True)
+    # Every job page records the progress events it receives, from its first one.
+    context.add_init_script(
+        """document.addEventListener('DOMContentLoaded', () => {
+            const panel = document.getElementById('job-panel');
+            if (!panel) return;
+            window.__progress = [];
+            panel.addEventListener(
+                'stereospot:progress', (event) => window.__progress.push(event.detail));
+        });"""
+    )
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-
-    page.goto(server.url)
-    shoot(browser, server.url, "01-dashboard-empty")
-    page.select_option("#output_format", "full-sbs")
-    page.click("text=Create job")
-    page.wait_for_url(re.compile(r"/jobs/[0-9a-f-]{36}$"))
-    job_url = page.url
-    shoot(browser, job_url, "02-job-upload")
-
-    # Count full page loads from here on: following the conversion must not reload.
-    loads: list[str] = []
-    page.on("load", lambda loaded: loads.append(loaded.url))
-    page.evaluate(
-        """() => {
-            window.__progress = [];
-            document.getElementById('job-panel').addEventListener(
-                'stereospot:progress', (event) => window.__progress.push(event.detail));
-        }"""
-    )
     # The first two stream connections are refused: the page must reconnect on its own.
     stream_requests: list[str] = []
 
@@ -129,12 +146,44 @@ def test_create_upload_follow_play_download_remove(
         else:
             route.continue_()
 
-    page.route("**/events", refuse_twice)
+    page.route("**/jobs/*/events", refuse_twice)
+
+    page.goto(server.url)
+    shoot(browser, server.url, "01-dashboard-empty")
+    # File first: the file, then the look beside it, then one click.
     with page.expect_file_chooser() as chooser:
         page.click("[data-file-input]")
     chooser.value.set_files(str(clip))
     assert "holiday.mp4" in page.inner_text("[data-file-name]")
-    page.click("[data-upload-button]")
+    page.select_option("#output_format", "full-sbs")
+
+    # The preview: one frame of the chosen file, in a few seconds, changing with the strength.
+    version = _wait_for_preview(page, after=0)
+    latencies = [int(page.get_attribute("[data-preview]", "data-latency-ms") or 0)]
+    weak = _canvas_pixels(page, "[data-preview-canvas]")
+    assert weak.shape == (96, 320, 4), "full side by side of the 160x96 clip"
+    page.fill("#divergence", "8")
+    version = _wait_for_preview(page, after=version)
+    latencies.append(int(page.get_attribute("[data-preview]", "data-latency-ms") or 0))
+    strong = _canvas_pixels(page, "[data-preview-canvas]")
+    assert np.abs(weak.astype(int) - strong.astype(int)).mean() > 0.5, "stronger 3D, new pixels"
+    print(f"preview latency (ms, 160x96 frame, 2 cores): {latencies}")
+    for view in ("anaglyph", "wiggle", "format"):
+        page.click(f'[data-preview-view="{view}"]')
+        assert page.get_attribute("[data-preview-canvas]", "data-view") == view
+        if view == "anaglyph":
+            assert _canvas_pixels(page, "[data-preview-canvas]").shape == (96, 160, 4)
+    page.fill("#divergence", "2.0")
+    _wait_for_preview(page, after=version)
+    page.screenshot(path=str(SCREENSHOTS / "02-dashboard-file-chosen-desktop.png"), full_page=True)
+    page.click("[data-start-button]")
+    page.wait_for_url(re.compile(r"/jobs/[0-9a-f-]{36}$"), timeout=30_000)
+    job_url = page.url
+    assert page.inner_text("h1.job-name") == "holiday"
+
+    # Count full page loads from here on: following the conversion must not reload.
+    loads: list[str] = []
+    page.on("load", lambda loaded: loads.append(loaded.url))
     page.wait_for_selector("[data-live-progress]", timeout=CONVERSION_TIMEOUT_MS)
     page.screenshot(path=str(SCREENSHOTS / "03-job-converting-desktop.png"), full_page=True)
     shoot(browser, job_url, "03-job-converting", only="phone")
@@ -149,7 +198,6 @@ def test_create_upload_follow_play_download_remove(
     percents = [event["percent"] for event in progress]
     assert percents == sorted(percents), f"progress went backwards: {percents}"
     assert any(event["status"] == "chunking_complete" for event in progress), progress
-    assert page.evaluate("window.__progress !== undefined"), "same document throughout"
 
     # Play it: the element learns a duration and time advances.
     page.evaluate("document.querySelector('video[data-player]').muted = true")
@@ -198,12 +246,12 @@ def test_a_non_video_upload_fails_with_the_reason_on_the_page(
 ) -> None:
     page = browser.new_page(viewport=DESKTOP)
     page.goto(server.url)
-    page.click("text=Create job")
-    page.wait_for_url(re.compile(r"/jobs/[0-9a-f-]{36}$"))
+    page.click("[data-start-button]")  # nothing chosen yet: said so, nothing created
+    assert "Choose a video first" in page.inner_text("[data-upload-error]")
     bogus = tmp_path / "shopping-list.mp4"
     bogus.write_text("eggs, milk, bread\n" * 200)
     page.set_input_files("[data-file-input]", str(bogus))
-    page.click("[data-upload-button]")
+    page.click("[data-start-button]")
     page.wait_for_selector('#job-panel[data-status="failed"] .reason', timeout=60_000)
     reason = page.inner_text(".reason")
     assert len(reason) > 15 and "Traceback" not in reason
@@ -211,15 +259,23 @@ def test_a_non_video_upload_fails_with_the_reason_on_the_page(
     page.close()
 
 
-def test_cancel_a_waiting_job_then_remove_it_from_the_failed_list(
+def test_a_job_without_its_file_is_listed_nowhere_and_can_be_cancelled_then_removed(
     server: Server, browser: Browser
 ) -> None:
     page = browser.new_page(viewport=DESKTOP)
     page.goto(server.url)
-    page.click("text=Create job")
-    page.wait_for_url(re.compile(r"/jobs/[0-9a-f-]{36}$"))
-    job_url = page.url
-    job_id = job_url.rsplit("/", 1)[1]
+    created = page.request.post(f"{server.url}/api/jobs", data={"title": "Never sent"})
+    job_id = created.json()["id"]
+    job_url = f"{server.url}/jobs/{job_id}"
+    page.goto(server.url)
+    page.wait_for_selector("[data-live-indicator]:not([hidden])")
+    assert page.locator(f'[data-job-id="{job_id}"]').count() == 0, "waiting jobs are not listed"
+    listed = page.request.get(f"{server.url}/api/jobs?status=in_progress").json()["jobs"]
+    assert job_id not in [job["id"] for job in listed]
+
+    # Its own page still offers the upload (for API users) and Cancel.
+    page.goto(job_url)
+    shoot(browser, job_url, "02-job-upload")
     page.click("[data-cancel-button]")
     page.wait_for_selector('#job-panel[data-status="failed"] .reason')
     assert page.url == job_url
@@ -229,19 +285,84 @@ def test_cancel_a_waiting_job_then_remove_it_from_the_failed_list(
     other = page.request.post(f"{server.url}/api/jobs", data={"title": "Given up"})
     other_id = other.json()["id"]
     page.goto(server.url)
-    page.wait_for_selector(f'[data-job-id="{other_id}"] [data-cancel-button]')
     page.wait_for_selector("[data-live-indicator]:not([hidden])")
-    shoot(browser, server.url, "09-dashboard-waiting", only="phone")
     assert page.request.post(f"{server.url}/api/jobs/{other_id}/cancel").status == 200
     page.wait_for_selector(f'[data-failed-id="{other_id}"]', timeout=15_000)
-    assert page.locator(f'[data-job-id="{other_id}"]').count() == 0
     reason = page.locator(f'[data-failed-id="{job_id}"] .reason-line')
     assert reason.inner_text() == "Cancelled before the upload."
     shoot(browser, server.url, "09-dashboard-failed")
 
     page.click(f'[data-failed-id="{job_id}"] [data-remove-button]')
+    assert page.request.get(job_url).status == 200, "nothing is removed before confirming"
+    page.click(f'[data-failed-id="{job_id}"] [data-remove-confirm]')
     page.wait_for_selector(".flash")
     assert "was removed" in page.inner_text(".flash")
     assert page.locator(f'[data-failed-id="{job_id}"]').count() == 0
     assert page.request.get(job_url).status == 404
     page.close()
+
+
+LONG_TITLE = "A very long holiday video title " * 6 + "Supercalifragilisticexpialidocious" * 3
+LONG_REASON = "The file is not a video we can read: " + "unreadable_" * 40
+
+
+def _seed_many_jobs(server: Server, count: int = 30) -> list[str]:
+    """Long titles, long failure reasons, `count` failed and completed jobs, written
+    through the use cases into the running server's own data directory."""
+    from stereospot.config import Settings
+    from stereospot.container import build_container
+    from stereospot.domain.formats import ConversionSettings, StereoFormat
+    from stereospot.domain.model import JobStatus
+    from stereospot.domain.services import jobs as usecases
+
+    assert server.data_dir is not None
+    deps = build_container(Settings(platform="local", data_dir=server.data_dir)).deps()
+    ids = []
+    for number in range(count):
+        job = usecases.create_job(
+            deps,
+            output_format=StereoFormat.HALF_SBS,
+            settings=ConversionSettings(),
+            title=f"{number:02d} {LONG_TITLE}",
+        )
+        if number % 2:
+            usecases.fail_job(deps, job.id, LONG_REASON)
+        else:
+            now = deps.clock.now()
+            for status in (JobStatus.CHUNKING_IN_PROGRESS, JobStatus.CHUNKING_COMPLETE):
+                job = deps.jobs.save(job.transition(status))
+            job = deps.jobs.save(
+                job.with_changes(uploaded_at=now, source_size=2_000_000, source_duration_s=6.0)
+            )
+            for status in (JobStatus.REASSEMBLING, JobStatus.COMPLETED):
+                job = deps.jobs.save(job.transition(status))
+            deps.jobs.save(job.with_changes(completed_at=now))
+        ids.append(str(job.id))
+    return ids
+
+
+def test_no_page_is_wider_than_the_screen(server: Server, browser: Browser) -> None:
+    ids = _seed_many_jobs(server)
+    pages = {
+        "10-dashboard-many": server.url + "/",
+        "11-job-failed-long": f"{server.url}/jobs/{ids[1]}",
+        "12-job-completed-long": f"{server.url}/jobs/{ids[0]}",
+        "13-players-many": server.url + "/players",
+        "14-api": server.url + "/api-docs",
+        "15-not-found": server.url + "/jobs/00000000-0000-4000-8000-000000000000",
+    }
+    too_wide = []
+    for name, url in pages.items():
+        for label, viewport, mobile in (("desktop", DESKTOP, False), ("phone", PHONE, True)):
+            context = browser.new_context(
+                viewport=viewport, is_mobile=mobile, has_touch=mobile, device_scale_factor=1
+            )
+            page = context.new_page()
+            page.goto(url, wait_until="load")
+            page.wait_for_timeout(300)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > viewport["width"]:
+                too_wide.append(f"{name} {label}: {width} px > {viewport['width']} px")
+            page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
+            context.close()
+    assert too_wide == []

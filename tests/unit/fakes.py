@@ -21,6 +21,7 @@ from stereospot.adapters.memory.completions import MemorySegmentCompletionStore
 from stereospot.adapters.memory.events import MemoryJobEvents
 from stereospot.adapters.memory.invocations import MemoryInvocationStore
 from stereospot.adapters.memory.jobs import MemoryJobStore
+from stereospot.adapters.memory.progress import MemorySegmentProgressStore
 from stereospot.adapters.memory.push import MemoryPushSubscriptionStore, RecordingPushSender
 from stereospot.adapters.memory.queues import MemoryQueues
 from stereospot.adapters.memory.reassembly import MemoryReassemblyLock
@@ -214,6 +215,7 @@ def make_world(
     deps = Deps(
         jobs=MemoryJobStore(),
         completions=MemorySegmentCompletionStore(),
+        progress=MemorySegmentProgressStore(),
         reassembly_lock=lock,
         invocations=MemoryInvocationStore(),
         storage=storage,

@@ -9,7 +9,8 @@ which builds the same things. Every name derives from a prefix, so stacks never 
              visibility timeouts from Settings.queue_timeouts; {p}-job-events (for Pipes)
     tables   {p}-jobs (GSIs status-created_at, status-completed_at, status-failed_at;
              stream NEW_IMAGE),
-             {p}-segment-completions (stream), {p}-reassembly-triggered (TTL),
+             {p}-segment-completions (stream), {p}-segment-progress (stream, TTL),
+             {p}-reassembly-triggered (TTL),
              {p}-inference-invocations (TTL), {p}-push-subscriptions
 
 Creating is idempotent: what exists is kept, and a GSI that an existing table lacks (one
@@ -321,6 +322,10 @@ def create_completions_table(dynamodb: DynamoDBClient, name: str) -> None:
     _create_table(dynamodb, name, [("job_id", "S"), ("segment_index", "N")], stream=True)
 
 
+def create_progress_table(dynamodb: DynamoDBClient, name: str) -> None:
+    _create_table(dynamodb, name, [("job_id", "S"), ("segment_index", "N")], stream=True, ttl=True)
+
+
 def create_reassembly_table(dynamodb: DynamoDBClient, name: str) -> None:
     _create_table(dynamodb, name, [("job_id", "S")], ttl=True)
 
@@ -366,6 +371,7 @@ def provision(clients: AwsClients, prefix: str, settings: Settings) -> AwsSettin
     tables = {
         "jobs_table": (f"{prefix}-jobs", create_jobs_table),
         "segment_completions_table": (f"{prefix}-segment-completions", create_completions_table),
+        "segment_progress_table": (f"{prefix}-segment-progress", create_progress_table),
         "reassembly_table": (f"{prefix}-reassembly-triggered", create_reassembly_table),
         "invocations_table": (f"{prefix}-inference-invocations", create_invocations_table),
         "push_subscriptions_table": (f"{prefix}-push-subscriptions", create_push_table),

@@ -2,7 +2,12 @@
 
 One video per URL (playlists are refused), a size cap checked before and after the download,
 a socket timeout, merged to mp4 when an ffmpeg binary is available (a single-file format is
-chosen otherwise, so no merge is ever needed). Failures become FetchError sentences.
+chosen otherwise, so no merge is ever needed). Failures become FetchError sentences (the
+detail goes to the log only).
+
+Every request yt-dlp makes goes through the outbound guard (a loopback proxy started for
+this one fetch, see adapters/outbound): a link, or any redirect hop, that reaches a
+non-public address fails with the one refusal sentence, and nothing is connected to.
 """
 
 from __future__ import annotations
@@ -12,10 +17,20 @@ import re
 import shutil
 from pathlib import Path
 from typing import Any
+from urllib.parse import SplitResult, urlsplit
 
 import yt_dlp
 from yt_dlp.utils import DownloadError
 
+from stereospot.adapters.outbound.addresses import (
+    REFUSED,
+    UNREACHABLE,
+    PrivateAllowance,
+    Refused,
+    Unreachable,
+    vet,
+)
+from stereospot.adapters.outbound.proxy import GuardProxy, Limits
 from stereospot.domain.errors import FetchError
 from stereospot.domain.ports import FetchedSource
 
@@ -51,28 +66,61 @@ def reason_for(message: str, max_bytes: int) -> str:
             return f"The server refused access to that link (HTTP {code})."
         return f"The server answered HTTP {code} for that link."
     if any(marker in text for marker in _UNREACHABLE):
-        return "The site could not be reached. Please check the link."
+        return UNREACHABLE
     if "unsupported url" in text or "no video formats" in text or "no video could be found" in text:
         return "There is no video at that link."
     if "max-filesize" in text or "larger than" in text:
         return f"The video is larger than the {_mb(max_bytes)} limit."
     if "private" in text or "sign in" in text or "login" in text:
         return "That video is private or needs a login."
-    first = message.replace("ERROR: ", "").strip().splitlines()[0] if message.strip() else ""
-    return (
-        f"The video could not be downloaded ({first[:200]})."
-        if first
-        else ("The video could not be downloaded.")
-    )
+    return "The video could not be downloaded from that link."
+
+
+def _port(parts: SplitResult) -> int:
+    try:
+        port = parts.port
+    except ValueError:
+        raise FetchError("That link is not a valid address.") from None
+    return port or (443 if parts.scheme.lower() == "https" else 80)
+
+
+def _guard_reason(proxy: GuardProxy, max_bytes: int) -> str | None:
+    """The sentence for a download the guard stopped (None if it stopped nothing)."""
+    outcome = proxy.outcome
+    if outcome.refused:
+        return REFUSED
+    if outcome.over_limit == "too large":
+        return f"The video is larger than the {_mb(max_bytes)} limit."
+    if outcome.over_limit == "too many redirects":
+        return "That link redirects too many times."
+    if outcome.over_limit:
+        return "The download took too long."
+    if outcome.unreachable:
+        return UNREACHABLE
+    return None
 
 
 class YtDlpFetcher:
-    def __init__(self, socket_timeout_s: float = 20.0, ffmpeg: str | None = None) -> None:
+    def __init__(
+        self,
+        socket_timeout_s: float = 20.0,
+        ffmpeg: str | None = None,
+        *,
+        allow_private: PrivateAllowance | str | bool = False,
+        total_timeout_s: float = 3600.0,
+    ) -> None:
         self._socket_timeout_s = socket_timeout_s
         self._ffmpeg = ffmpeg if ffmpeg is not None else shutil.which("ffmpeg")
+        self._allowance = (
+            allow_private
+            if isinstance(allow_private, PrivateAllowance)
+            else PrivateAllowance.parse(allow_private)
+        )
+        self._total_timeout_s = total_timeout_s
 
-    def _options(self, dest_dir: Path, max_bytes: int) -> dict[str, Any]:
+    def _options(self, dest_dir: Path, max_bytes: int, proxy: str) -> dict[str, Any]:
         options: dict[str, Any] = {
+            "proxy": proxy,
             "paths": {"home": str(dest_dir), "temp": str(dest_dir)},
             "outtmpl": {"default": "source.%(ext)s"},
             "noplaylist": True,
@@ -98,15 +146,32 @@ class YtDlpFetcher:
         return options
 
     def fetch(self, url: str, dest_dir: Path, max_bytes: int) -> FetchedSource:
-        if not url.lower().startswith(("http://", "https://")):
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
             raise FetchError("Please give a link that starts with http:// or https://.")
-        try:
-            with yt_dlp.YoutubeDL(self._options(dest_dir, max_bytes)) as ydl:
-                info = ydl.extract_info(url, download=False)
-                self._check(info, max_bytes)
-                result = ydl.process_ie_result(info, download=True)
-        except DownloadError as exc:
-            raise FetchError(reason_for(str(exc), max_bytes)) from exc
+        try:  # a quick refusal before yt-dlp starts (the proxy checks again, every hop)
+            vet(parts.hostname, _port(parts), self._allowance)
+        except Refused as exc:
+            log.warning("refused to fetch %s: %s", url, exc.detail)
+            raise FetchError(REFUSED) from None
+        except Unreachable as exc:
+            log.warning("cannot fetch %s: %s", url, exc.detail)
+            raise FetchError(UNREACHABLE) from None
+        # A little above the cap: headers, and yt-dlp stops at the cap itself.
+        limits = Limits(
+            max_bytes=max_bytes + 4 * 1024 * 1024, total_timeout_s=self._total_timeout_s
+        )
+        with GuardProxy(self._allowance, limits) as proxy:
+            try:
+                with yt_dlp.YoutubeDL(self._options(dest_dir, max_bytes, proxy.url)) as ydl:
+                    info = ydl.extract_info(url, download=False)
+                    self._check(info, max_bytes)
+                    result = ydl.process_ie_result(info, download=True)
+            except DownloadError as exc:
+                log.warning("download of %s failed: %s", url, exc)
+                raise FetchError(
+                    _guard_reason(proxy, max_bytes) or reason_for(str(exc), max_bytes)
+                ) from None
         path = self._downloaded_file(result, dest_dir)
         if path is None:
             # yt-dlp skips (without an error) a download that turns out bigger than the cap.

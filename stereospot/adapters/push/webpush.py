@@ -4,6 +4,10 @@ VAPID keys come from Settings (STEREOSPOT_VAPID_PRIVATE_KEY: a PEM, or the urlsa
 raw/DER form that `vapid --gen` and web-push tools print). On the local platform, when none
 is set, one key pair is generated once into <data_dir>/vapid_private.pem and reused by every
 process. Anywhere else without keys, push is simply off: `NoopPushSender`.
+
+Endpoints are user input: only https ones are sent to, and only through the outbound guard
+(one loopback proxy per process, see adapters/outbound), so an endpoint that is, resolves
+to, or redirects to a private address is never connected to.
 """
 
 from __future__ import annotations
@@ -13,14 +17,25 @@ import json
 import logging
 import os
 import secrets
+import threading
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
 
+from stereospot.adapters.outbound.addresses import (
+    PrivateAllowance,
+    Refused,
+    Unreachable,
+    is_public,
+    vet,
+)
+from stereospot.adapters.outbound.proxy import GuardProxy, Limits
 from stereospot.config import Platform, Settings
 from stereospot.domain.ports import PushSubscription, SubscriptionGone
 
@@ -43,10 +58,49 @@ class NoopPushSender:
         logger.debug("push is not configured; dropping a notification")
 
 
+class EndpointRefused(SubscriptionGone):
+    """The subscription's endpoint is not an https URL on a public address: it can never
+    be delivered to, so it is removed like one the push service forgot."""
+
+
+class _GuardedSession:
+    """A requests session whose every connection goes through one process-wide guard."""
+
+    def __init__(self, allowance: PrivateAllowance) -> None:
+        self._allowance = allowance
+        self._lock = threading.Lock()
+        self._proxy: GuardProxy | None = None
+
+    def session(self) -> requests.Session:
+        with self._lock:
+            if self._proxy is None:
+                limits = Limits(max_bytes=1024 * 1024, total_timeout_s=float("inf"))
+                self._proxy = GuardProxy(self._allowance, limits).start()
+            url = self._proxy.url
+        session = requests.Session()
+        session.trust_env = False  # no environment proxy may bypass the guard
+        session.max_redirects = 3
+        session.proxies = {"http": url, "https": url}
+        return session
+
+
 class WebPushSender:
     def __init__(
-        self, vapid: Any, subject: str, *, ttl_s: int = 24 * 3600, timeout_s: float = 10.0
+        self,
+        vapid: Any,
+        subject: str,
+        *,
+        ttl_s: int = 24 * 3600,
+        timeout_s: float = 10.0,
+        allow_private: PrivateAllowance | str | bool = False,
     ) -> None:
+        allowance = (
+            allow_private
+            if isinstance(allow_private, PrivateAllowance)
+            else PrivateAllowance.parse(allow_private)
+        )
+        self._allowance = allowance
+        self._sessions = _GuardedSession(allowance)
         self._vapid = vapid
         self._subject = subject
         self._ttl_s = ttl_s
@@ -67,14 +121,27 @@ class WebPushSender:
         else:
             logger.info("Web Push is off: no VAPID key is configured")
             return NoopPushSender()
-        return cls(vapid, settings.vapid_subject)
+        return cls(vapid, settings.vapid_subject, allow_private=settings.fetch_allow_private)
 
     def send(self, subscription: PushSubscription, payload: dict[str, object]) -> None:
-        """Encrypt and deliver; SubscriptionGone when the push service forgot it (404/410)."""
+        """Encrypt and deliver; SubscriptionGone when the push service forgot it (404/410);
+        EndpointRefused for an endpoint that is not https on a public address."""
+        parts = urlsplit(subscription.endpoint)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise EndpointRefused("push endpoints must be https URLs")
+        try:  # at once, before any encryption (the proxy checks again when connecting)
+            target = vet(parts.hostname, parts.port or 443, self._allowance)
+        except (Refused, Unreachable, ValueError) as exc:
+            logger.warning("outbound guard refused push endpoint %s (%s)", parts.hostname, exc)
+            raise EndpointRefused(f"{parts.hostname} was refused by the outbound guard") from None
+        # Plain http only to a push service on an allowed private network (tests, intranets).
+        if parts.scheme == "http" and any(is_public(a) for a in target.addresses):
+            raise EndpointRefused("push endpoints must be https URLs")
         info = {
             "endpoint": subscription.endpoint,
             "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth},
         }
+        session = self._sessions.session()
         try:
             webpush(
                 subscription_info=info,
@@ -84,7 +151,12 @@ class WebPushSender:
                 vapid_claims={"sub": self._subject},
                 ttl=self._ttl_s,
                 timeout=self._timeout_s,
+                requests_session=session,
             )
+        except requests.exceptions.ProxyError as exc:
+            raise EndpointRefused(
+                f"{subscription.endpoint} was refused by the outbound guard"
+            ) from exc
         except WebPushException as exc:
             status = exc.response.status_code if exc.response is not None else None
             if status in _GONE_STATUSES:

@@ -8,11 +8,13 @@ idempotent; completing a job is a conditional save whose winner alone sends Web 
 from __future__ import annotations
 
 import logging
+from collections import deque
+from datetime import datetime
 from uuid import UUID
 
 from stereospot.domain import keys, routing
 from stereospot.domain.errors import InvalidKey, MediaError
-from stereospot.domain.model import Job, JobStatus, SegmentCompletion
+from stereospot.domain.model import Job, JobStatus, SegmentCompletion, SegmentProgress
 from stereospot.domain.ports import ConversionRequest, Invocation, ProgressCallback
 from stereospot.domain.services.deps import Deps
 from stereospot.domain.services.jobs import fail_job
@@ -73,8 +75,10 @@ def handle_segment_ready(
         settings=job.settings,
         previous_input_key=previous,
     )
+    reporter = ProgressReporter(deps, job, segment_index, on_progress)
+    reporter.start()
     try:
-        result = deps.inference.convert(request, on_progress)
+        result = deps.inference.convert(request, reporter)
     except MediaError as exc:
         fail_job(deps, job_id, str(exc))
         return
@@ -84,6 +88,82 @@ def handle_segment_ready(
         log.info("segment submitted for async inference", extra=extra)
     else:
         log.info("segment converted", extra=extra)
+        if result.completed and not result.output_event:
+            handle_output_object(deps, output_key)
+
+
+RATE_WINDOW_S = 8.0  # the worker's rate is measured over about this many recent seconds
+
+
+class ProgressReporter:
+    """The engine's progress callback for one segment: records frames done in the
+    SegmentProgressStore at most once per `policy.progress_interval_s` (and the last
+    frame), publishes a progress event with each write, and passes every call on to
+    `inner` (the worker's log line). A failing write is logged, never raised: progress
+    must not stop a conversion."""
+
+    def __init__(
+        self, deps: Deps, job: Job, segment_index: int, inner: ProgressCallback | None
+    ) -> None:
+        self._deps = deps
+        self._job = job
+        self._index = segment_index
+        self._inner = inner
+        self._started = deps.clock.now()
+        self._last_write: datetime | None = None
+        self._window: deque[tuple[datetime, int]] = deque()
+        planned = {e.index: e.frame_count for e in job.segment_plan}
+        self._planned = planned.get(segment_index, 0)
+
+    def start(self) -> None:
+        """The conversion begins: frames 0 of the planned count (starts the rate clock)."""
+        self._write(0, self._planned, self._started)
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._inner is not None:
+            self._inner(done, total)
+        now = self._deps.clock.now()
+        interval = self._deps.policy.progress_interval_s
+        last = self._last_write
+        if done < total and last is not None and (now - last).total_seconds() < interval:
+            return
+        self._write(done, total, now)
+
+    def _rate(self, done: int, now: datetime) -> float:
+        """Frames per second over the last RATE_WINDOW_S (0 until a second is measured)."""
+        self._window.append((now, done))
+        while len(self._window) > 2 and (now - self._window[1][0]).total_seconds() >= (
+            RATE_WINDOW_S
+        ):
+            self._window.popleft()
+        first_at, first_done = self._window[0]
+        span = (now - first_at).total_seconds()
+        return (done - first_done) / span if span >= 1.0 and done > first_done else 0.0
+
+    def _write(self, done: int, total: int, now: datetime) -> None:
+        self._last_write = now
+        rate = self._rate(done, now)
+        report = SegmentProgress(
+            job_id=self._job.id,
+            segment_index=self._index,
+            frames_done=max(0, done),
+            frames_total=max(0, total),
+            started_at=self._started,
+            updated_at=now,
+            frames_per_second=rate,
+        )
+        try:
+            self._deps.progress.put(report)
+        except Exception:
+            log.exception("could not record progress", extra=context(self._job.id, self._index))
+            return
+        publish(
+            self._deps,
+            self._job,
+            segment_index=self._index,
+            frames_done=report.frames_done,
+            frames_total=report.frames_total,
+        )
 
 
 def handle_output_object(deps: Deps, key: str) -> None:

@@ -17,6 +17,7 @@ from stereospot.domain.ports import (
     ReassemblyLock,
     ScratchSpace,
     SegmentCompletionStore,
+    SegmentProgressStore,
     SourceFetcher,
     VideoToolkit,
 )
@@ -32,12 +33,15 @@ class Policy:
     reassembly_lease_s: int = 30 * 60
     invocation_ttl_s: int = 24 * 3600
     eta_sample_size: int = 20
+    progress_interval_s: float = 1.0  # at most one progress write per segment this often
+    abandoned_upload_s: int = 24 * 3600  # a job waiting longer for its file is removed
 
 
 @dataclass(frozen=True)
 class Deps:
     jobs: JobStore
     completions: SegmentCompletionStore
+    progress: SegmentProgressStore
     reassembly_lock: ReassemblyLock
     invocations: InferenceInvocationStore
     storage: ObjectStorage

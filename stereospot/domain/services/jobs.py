@@ -4,6 +4,8 @@ delete."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
@@ -33,6 +35,7 @@ CANCELLED_REASON = "Cancelled before the upload."
 
 __all__ = [
     "CANCELLED_REASON",
+    "awaits_upload",
     "cancel_job",
     "create_job",
     "create_job_from_url",
@@ -43,6 +46,7 @@ __all__ = [
     "list_completed",
     "list_failed",
     "list_in_progress",
+    "remove_abandoned_uploads",
     "request_deletion",
     "request_upload_url",
     "subscribe_push",
@@ -67,12 +71,12 @@ def create_job(
 
 
 def title_from_url(url: str) -> str:
-    """'https://host/videos/My%20Clip.mp4' -> 'host My Clip'."""
+    """A link job's title until the fetched video's own title is known: the link's file
+    name ('https://host/videos/My%20Clip.mp4' -> 'My Clip'), else the host name."""
     parts = urlsplit(url)
     tail = unquote(parts.path.rstrip("/").rsplit("/", 1)[-1])
     tail = naming.title_from_filename(tail) if tail else ""
-    host = parts.hostname or "video"
-    return f"{host} {tail}".strip()[:300] if tail else host[:300]
+    return (tail or parts.hostname or "video")[:300]
 
 
 def _check_url(url: str) -> str:
@@ -144,13 +148,51 @@ def request_upload_url(deps: Deps, job_id: UUID, filename: str | None) -> str:
 
 def job_progress(deps: Deps, job: Job) -> policies.Progress:
     done = [c.segment_index for c in deps.completions.list(job.id)]
+    reports = deps.progress.list(job.id) if job.status.in_progress else []
     recent = deps.jobs.list_completed(limit=deps.policy.eta_sample_size).jobs
     rate = policies.average_seconds_per_mb(recent)
-    return policies.progress(job, done, seconds_per_mb=rate, now=deps.clock.now())
+    return policies.progress(job, done, seconds_per_mb=rate, now=deps.clock.now(), reports=reports)
+
+
+def awaits_upload(deps: Deps, job: Job) -> bool:
+    """Created for an upload that has not arrived (no link to fetch, no source stored)."""
+    return (
+        job.status is JobStatus.CREATED
+        and not job.source_url
+        and not deps.storage.exists(keys.source_key(job.id))
+    )
 
 
 def list_in_progress(deps: Deps, limit: int = 100) -> list[Job]:
-    return deps.jobs.list_in_progress(limit)
+    """Jobs under way, newest first. A job still waiting for its file is not listed: it
+    was left behind unless its upload is running in the page that created it."""
+    return [job for job in deps.jobs.list_in_progress(limit) if not awaits_upload(deps, job)]
+
+
+def _give_up(reason: str, now: datetime) -> Callable[[Job], Job | None]:
+    return lambda job: job.fail(reason, at=now) if job.status is JobStatus.CREATED else None
+
+
+def remove_abandoned_uploads(deps: Deps, limit: int = 1000) -> int:
+    """Remove the jobs that waited longer than policy.abandoned_upload_s for their file;
+    how many. Run now and then by the media worker (idempotent)."""
+    older_than = deps.policy.abandoned_upload_s
+    cutoff = deps.clock.now().timestamp() - older_than
+    reason = f"No video arrived within {round(older_than / 3600, 1):g} h."
+    removed = 0
+    for job in deps.jobs.list_in_progress(limit):
+        if job.created_at.timestamp() > cutoff or not awaits_upload(deps, job):
+            continue
+        gave_up = update_job(deps, job.id, _give_up(reason, deps.clock.now()))
+        if gave_up is None:
+            continue
+        try:
+            request_deletion(deps, job.id)
+        except JobNotFound:  # removed meanwhile
+            continue
+        log.info("job removed: its upload never arrived", extra=context(job.id))
+        removed += 1
+    return removed
 
 
 def list_completed(deps: Deps, limit: int = 20, cursor: str | None = None) -> Page:

@@ -19,6 +19,7 @@ def cleanup_job(deps: Deps, job_id: UUID) -> None:
         return
     removed = sum(deps.storage.delete_prefix(prefix) for prefix in keys.job_prefixes(job_id))
     deps.completions.delete_job(job_id)
+    deps.progress.delete_job(job_id)
     deps.reassembly_lock.delete(job_id)
     deps.push_subscriptions.delete_job(job_id)
     deps.jobs.delete(job_id)  # last: until here a redelivery can still find the work

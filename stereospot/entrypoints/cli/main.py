@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "stereospot.entrypoints.cli.run",  # serve, web, worker, config, demo
     "stereospot.entrypoints.cli.submit",  # submit
     "stereospot.entrypoints.cli.aws",  # aws smoke-test
+    "stereospot.entrypoints.cli.inference",  # inference serve|triton
 )
 
 Handler = Callable[[argparse.Namespace], int]

@@ -266,7 +266,7 @@ def _follow(client: ApiClient, job_id: str, progress: ProgressLine) -> dict[str,
             f"{state['stage']:<24}",
             state["percent"] / 100,
             detail,
-            key=f"{state['stage']}{segments}",
+            key=f"{state['stage']}{segments}{int(state['percent'] // 10)}",
         )
         if job["status"] in TERMINAL:
             progress.done()

@@ -96,6 +96,8 @@ def job_out(view: JobView, download: str | None, stream: str | None) -> JobOut:
             segments_done=progress.segments_done,
             segments_total=progress.segments_total,
             eta_seconds=progress.eta_seconds,
+            frames_done=progress.frames_done,
+            frames_total=progress.frames_total,
         ),
         links=JobLinks(
             page=url_for("pages.job_page", job_id=str(job.id), _external=True),

@@ -38,6 +38,9 @@ class ProgressOut(BaseModel):
     segments_done: int
     segments_total: int | None
     eta_seconds: float | None
+    # Frames of every segment, as the video workers report them (0 before any report).
+    frames_done: int = 0
+    frames_total: int = 0
 
 
 class JobLinks(BaseModel):

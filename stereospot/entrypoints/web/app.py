@@ -19,12 +19,14 @@ from stereospot.config import Platform, Settings
 from stereospot.container import Application, build_container
 from stereospot.entrypoints.web import (
     api,
+    api_docs,
     errors,
     events,
     files,
     pages,
     playlists,
     presenters,
+    preview,
     push,
     security,
 )
@@ -41,6 +43,8 @@ class _Request(Request):
     def __init__(self, method: str, scheme: str, path: str, *args: Any, **kwargs: Any) -> None:
         if path.startswith("/files/"):
             kwargs["max_content_length"] = None
+        elif path == "/api/preview":
+            kwargs["max_content_length"] = preview.PREVIEW_MAX_BYTES
         super().__init__(method, scheme, path, *args, **kwargs)
 
 
@@ -77,6 +81,7 @@ def _web_state(container: Application) -> WebState:
         local_files=local_files,
         push_public_key=_push_public_key(container),
         storage_origins=security.storage_origins(settings),
+        host_policy=security.HostPolicy.from_settings(settings),
     )
 
 
@@ -112,6 +117,9 @@ def create_app(container: Application | None = None) -> Quart:
 
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(api_docs.blueprint)
+    app.register_blueprint(preview.blueprint)
+    preview.install(app.extensions, container.previewer())
     app.register_blueprint(events.blueprint)
     app.register_blueprint(push.blueprint)
     app.register_blueprint(playlists.blueprint)

@@ -17,6 +17,7 @@ from stereospot.domain.errors import FetchError
 from stereospot.domain.formats import StereoFormat
 from stereospot.domain.ids import parse_job_id
 from stereospot.domain.services import jobs as usecases
+from stereospot.entrypoints.web import preview
 from stereospot.entrypoints.web.api import create as create_from_request
 from stereospot.entrypoints.web.api_models import CreateJob
 from stereospot.entrypoints.web.presenters import (
@@ -81,6 +82,7 @@ async def _dashboard(
 
 @blueprint.get("/")
 async def dashboard() -> tuple[str, int]:
+    preview.warm()
     return await _dashboard()
 
 

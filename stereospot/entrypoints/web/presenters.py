@@ -7,9 +7,11 @@ Blocking reads (the store, the completions) happen in `load_job_view` /
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
+
+from markupsafe import Markup
 
 from stereospot.domain import keys, policies
 from stereospot.domain.formats import ConversionSettings, StereoFormat
@@ -97,6 +99,24 @@ class JobView:
         return policies.seconds_per_mb(self.job)
 
     @property
+    def speed(self) -> float | None:
+        """How many seconds of video were converted per second of work (0.8 = a bit slower
+        than real time)."""
+        seconds, length = self.conversion_seconds, self.job.source_duration_s
+        if not seconds or not length:
+            return None
+        return length / seconds
+
+    @property
+    def speed_label(self) -> str:
+        """'converted at 0.8x real time' (or '—')."""
+        speed = self.speed
+        if speed is None:
+            return "—"
+        shown = f"{speed:.2f}" if speed < 0.1 else f"{speed:.1f}"
+        return f"{shown}x real time"
+
+    @property
     def source_mb(self) -> float | None:
         size = self.job.source_size
         return None if size is None else size / 1_000_000
@@ -112,6 +132,8 @@ class JobView:
             "percent": progress.percent,
             "segments_done": progress.segments_done,
             "segments_total": progress.segments_total,
+            "frames_done": progress.frames_done,
+            "frames_total": progress.frames_total,
             "eta_seconds": None if progress.eta_seconds is None else round(progress.eta_seconds),
             "failure_reason": self.job.failure_reason,
             "title": self.title,
@@ -147,12 +169,15 @@ def views_of(deps: Deps, jobs: list[Job]) -> list[JobView]:
     now = deps.clock.now()
     views = []
     for job in jobs:
-        done = (
-            [c.segment_index for c in deps.completions.list(job.id)]
-            if job.status.in_progress
-            else []
+        running = job.status.in_progress
+        done = [c.segment_index for c in deps.completions.list(job.id)] if running else []
+        reports = deps.progress.list(job.id) if running else []
+        views.append(
+            JobView(
+                job,
+                policies.progress(job, done, seconds_per_mb=rate, now=now, reports=reports),
+            )
         )
-        views.append(JobView(job, policies.progress(job, done, seconds_per_mb=rate, now=now)))
     return views
 
 
@@ -217,6 +242,12 @@ def percent(value: float) -> str:
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
 
 
-def when(moment: datetime | None) -> str:
-    """A short UTC timestamp (jinja filter)."""
-    return "—" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
+def when(moment: datetime | None) -> Markup:
+    """A <time> element: a short UTC timestamp that the page's script rewrites in the
+    reader's own time zone (jinja filter)."""
+    if moment is None:
+        return Markup("—")
+    utc = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return Markup('<time datetime="{}" data-local-time>{}</time>').format(
+        utc.strftime("%Y-%m-%dT%H:%M:%SZ"), utc.strftime("%Y-%m-%d %H:%M UTC")
+    )

@@ -48,6 +48,7 @@ class WebState:
     local_files: LocalFiles | None
     push_public_key: str | None
     storage_origins: tuple[str, ...]  # where upload/download URLs point (CSP)
+    host_policy: Any  # security.HostPolicy: trusted hosts and proxies
 
     @property
     def serves_files(self) -> bool:

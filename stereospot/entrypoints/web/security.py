@@ -1,13 +1,19 @@
-"""Security headers on every response, CSRF tokens for form posts, same-origin API writes."""
+"""Security headers on every response, CSRF tokens for form posts, same-origin API writes,
+trusted hosts (a request naming any other Host gets 400: DNS rebinding), and forwarded
+headers believed only from trusted proxies (so "https" is known, not claimed)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from quart import Quart, Response, abort, request, session
+from quart.sessions import SecureCookieSessionInterface
 
 from stereospot.config import Platform, Settings
 from stereospot.entrypoints.web.runtime import state
@@ -75,18 +81,98 @@ async def add_security_headers(response: Response) -> Response:
     return response
 
 
+# --------------------------------------------------------------------------- hosts
+
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
+UNTRUSTED_HOST = (
+    "This server does not answer to that host name"
+    " (its operator can add it to STEREOSPOT_TRUSTED_HOSTS)."
+)
+# Load balancer health checks name the target's address, not a host name.
+_ANY_HOST_PATHS = frozenset({"/healthz"})
+
+
+@dataclass(frozen=True)
+class HostPolicy:
+    hosts: frozenset[str]  # host names (no port), lower case; IPv6 in brackets
+    proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HostPolicy:
+        names = {host_name(urlsplit(settings.public_url).netloc)}
+        names |= {host_name(item) for item in settings.trusted_hosts.split(",")}
+        if settings.platform is not Platform.AWS:
+            names |= set(LOOPBACK_NAMES)
+        proxies = tuple(
+            ipaddress.ip_network(item.strip(), strict=False)
+            for item in settings.trusted_proxies.split(",")
+            if item.strip()
+        )
+        return cls(frozenset(name for name in names if name), proxies)
+
+    def trusts_host(self, host: str) -> bool:
+        return host_name(host) in self.hosts
+
+    def trusts_peer(self, address: str | None) -> bool:
+        try:
+            peer = ipaddress.ip_address((address or "").strip("[]"))
+        except ValueError:
+            return False
+        return any(peer in network for network in self.proxies)
+
+
+def host_name(host: str) -> str:
+    """`Example.com:8000` -> `example.com`; `[::1]:80` -> `[::1]`."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host.split("]", 1)[0] + "]"
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def _policy() -> HostPolicy:
+    policy: HostPolicy = state().host_policy
+    return policy
+
+
+def _forwarded(name: str) -> str:
+    """The first value of a forwarded header, when the peer is a trusted proxy."""
+    if not _policy().trusts_peer(request.remote_addr):
+        return ""
+    # Each proxy appends: the nearest (trusted) proxy's view is the last entry.
+    return request.headers.get(name, "").split(",")[-1].strip().lower()
+
+
 def is_secure_request() -> bool:
-    forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
-    return request.scheme == "https" or forwarded == "https"
+    """Really https: our own TLS, or a trusted proxy that says the browser used https."""
+    return request.scheme == "https" or _forwarded("X-Forwarded-Proto") == "https"
+
+
+def client_address() -> str:
+    """The browser's address (from a trusted proxy's X-Forwarded-For), for rate limits."""
+    return _forwarded("X-Forwarded-For") or (request.remote_addr or "")
+
+
+def request_origin() -> str:
+    return f"{'https' if is_secure_request() else 'http'}://{request.host.lower()}"
+
+
+async def require_trusted_host() -> None:
+    if request.path in _ANY_HOST_PATHS:
+        return
+    if not _policy().trusts_host(request.host):
+        abort(400, UNTRUSTED_HOST)
 
 
 def is_push_capable_origin() -> bool:
     """Browsers allow push only in secure contexts: HTTPS, or localhost/127.0.0.1."""
-    return is_secure_request() or request.host.rsplit(":", 1)[0] in (
-        "localhost",
-        "127.0.0.1",
-        "[::1]",
-    )
+    return is_secure_request() or host_name(request.host) in LOOPBACK_NAMES
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """The session cookie is Secure exactly when the request really is https."""
+
+    def get_cookie_secure(self, app: Any) -> bool:
+        return is_secure_request()
 
 
 # --------------------------------------------------------------------------- CSRF
@@ -129,19 +215,18 @@ async def require_same_origin() -> None:
     if request.method not in _UNSAFE_METHODS:
         return
     origin = request.headers.get("Origin")
-    if origin and origin != "null" and urlsplit(origin).netloc != request.host:
-        abort(403, "Cross-site requests are not allowed.")
-    if origin == "null":
+    if origin is not None and origin.strip().lower().rstrip("/") != request_origin():
         abort(403, "Cross-site requests are not allowed.")
 
 
 def install(app: Quart, settings: Settings) -> None:
+    app.before_request(require_trusted_host)
     app.after_request(add_security_headers)
+    app.session_interface = _SessionInterface()
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["csrf_field"] = CSRF_FIELD
     app.config.update(
         SESSION_COOKIE_NAME="stereospot_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
     )

@@ -22,5 +22,6 @@ def client_url(url: str) -> str:
     base = web.settings.public_url.rstrip("/")
     if not url.startswith(f"{base}/files/"):
         return url
-    scheme = "https" if is_secure_request() else request.scheme
+    # The host is one of the trusted ones (security.require_trusted_host).
+    scheme = "https" if is_secure_request() else "http"
     return f"{scheme}://{request.host}{url[len(base) :]}"

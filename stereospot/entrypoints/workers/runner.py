@@ -5,17 +5,23 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 from collections.abc import Sequence
 from enum import StrEnum
 from types import FrameType
 
 from stereospot.config import Settings
+from stereospot.domain.errors import BackendMisconfigured
 from stereospot.domain.routing import QueueName
 from stereospot.entrypoints.workers.log_context import configure_logging
 from stereospot.entrypoints.workers.loop import LoopOptions, Worker
 
 logger = logging.getLogger(__name__)
+
+# A worker that cannot work as configured exits with this status (EX_CONFIG); the
+# supervisor does not restart it, since it would fail the same way again.
+EXIT_MISCONFIGURED = 78
 
 # Set by `stereospot serve` for its children: they stop when the supervisor is gone.
 SUPERVISOR_PID_ENV = "STEREOSPOT_SUPERVISOR_PID"
@@ -44,8 +50,9 @@ def build_worker(
     container = build_container(settings)
     deps = with_fault_hooks(container.deps())
     if QueueName.VIDEO_WORKER in queue_names:
+        _wait_for_inference(deps.inference)
         _preload_inference(deps.inference)
-    return Worker(
+    worker = Worker(
         deps.queues,
         queue_names,
         settings.queue_timeouts.by_queue(),
@@ -53,6 +60,19 @@ def build_worker(
         UseCaseHandler(deps),
         options,
     )
+    if QueueName.DELETION in queue_names:  # the media-worker, which removes jobs
+        from stereospot.entrypoints.workers import housekeeping
+
+        housekeeping.start(deps, worker.stop)
+    return worker
+
+
+def _wait_for_inference(backend: object) -> None:
+    """A remote backend checks its server (or endpoint, or model) before the worker takes
+    a message: BackendMisconfigured stops the worker if it cannot work at all."""
+    wait_ready = getattr(backend, "wait_ready", None)
+    if callable(wait_ready):
+        wait_ready()
 
 
 def _preload_inference(backend: object) -> None:
@@ -83,7 +103,11 @@ def run_worker(role: Role, settings: Settings | None = None, grace_s: float = 25
     """Run until SIGTERM/SIGINT (a second one stops at once, releasing the message)."""
     settings = settings or Settings()
     configure_logging(settings.log_level, role=f"{role.value}-worker")
-    worker = build_worker(settings, QUEUES[role], loop_options(grace_s))
+    try:
+        worker = build_worker(settings, QUEUES[role], loop_options(grace_s))
+    except BackendMisconfigured as exc:
+        print(f"stereospot: the inference backend cannot work: {exc}", file=sys.stderr, flush=True)
+        return EXIT_MISCONFIGURED
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         logger.info("received %s; finishing the current message", signal.Signals(signum).name)

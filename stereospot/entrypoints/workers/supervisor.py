@@ -18,7 +18,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from stereospot.entrypoints.workers.runner import SUPERVISOR_PID_ENV, Role
+from stereospot.entrypoints.workers.runner import EXIT_MISCONFIGURED, SUPERVISOR_PID_ENV, Role
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +39,7 @@ class _Child:
     backoff_s: float = 1.0
     restart_at: float | None = None
     restarts: int = field(default=0)
+    given_up: bool = False  # exited as misconfigured: left stopped
 
     @property
     def name(self) -> str:
@@ -113,6 +114,14 @@ class Supervisor:
                 self._spawn(child)
             return
         if child.process is None or child.process.poll() is None:
+            return
+        if child.process.returncode == EXIT_MISCONFIGURED:
+            if child.restart_at is None and not child.given_up:
+                child.given_up = True
+                logger.error(
+                    "%s cannot work as configured (see its message above); not restarting it",
+                    child.name,
+                )
             return
         if now - child.started_at >= _HEALTHY_AFTER_S:
             child.backoff_s = 1.0

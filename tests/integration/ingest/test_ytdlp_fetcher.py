@@ -37,7 +37,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def fetcher() -> YtDlpFetcher:
-    return YtDlpFetcher(socket_timeout_s=5)
+    # The site is on loopback: these tests allow private addresses explicitly.
+    return YtDlpFetcher(socket_timeout_s=5, allow_private=True)
 
 
 def test_downloads_a_direct_link(fetcher: YtDlpFetcher, site: str, tmp_path: Path) -> None:
@@ -86,7 +87,7 @@ def test_only_http_links(fetcher: YtDlpFetcher, tmp_path: Path) -> None:
         ("ERROR: Unable to download: HTTP Error 500: Internal", "HTTP 500"),
         ("ERROR: <urlopen error [Errno -2] Name or service not known>", "could not be reached"),
         ("ERROR: [youtube] abc: Private video. Sign in if you've been granted access", "private"),
-        ("ERROR: something odd happened", "something odd happened"),
+        ("ERROR: something odd happened", "could not be downloaded from that link."),
     ],
 )
 def test_reasons(message: str, expected: str) -> None:
@@ -95,8 +96,18 @@ def test_reasons(message: str, expected: str) -> None:
 
 def test_direct_link_without_ffmpeg(site: str, tmp_path: Path) -> None:
     """CI machines have no ffmpeg binary: a single-file format is picked, nothing merged."""
-    fetched = YtDlpFetcher(socket_timeout_s=5, ffmpeg="").fetch(
+    fetched = YtDlpFetcher(socket_timeout_s=5, ffmpeg="", allow_private=True).fetch(
         f"{site}/clip.mp4", tmp_path, max_bytes=10_000_000
     )
     with av.open(str(fetched.path)) as container:
         assert container.streams.video and container.streams.audio
+
+
+def test_the_raw_error_text_never_reaches_the_reason() -> None:
+    assert "Traceback" not in reason_for("ERROR: Traceback (most recent call last): boom", 1000)
+    assert reason_for("ERROR: boom at /srv/secret/path", 1000).endswith("from that link.")
+
+
+def test_a_loopback_site_is_refused_without_the_allowance(site: str, tmp_path: Path) -> None:
+    with pytest.raises(FetchError, match="private network address"):
+        YtDlpFetcher(socket_timeout_s=5).fetch(f"{site}/clip.mp4", tmp_path, max_bytes=10**7)

@@ -65,6 +65,10 @@ class Site:
         assert response.status_code == 200, await response.get_data(as_text=True)
         return str((await response.get_json())["url"])
 
+    def store_source(self, job_id: UUID, body: bytes = b"not yet read") -> None:
+        """The job's file has arrived (as the browser's PUT leaves it); no worker runs."""
+        self.deps.storage.put_bytes(keys.source_key(job_id), body)
+
     def stream(self, path: str, method: str = "GET") -> TestHTTPConnection:
         """A connection that sends and receives the body in pieces."""
         return cast(TestHTTPConnection, self.client.request(path, method=method))

@@ -147,6 +147,8 @@ async def test_unknown_job_stream_is_404_before_streaming(site: Site) -> None:
 
 async def test_dashboard_stream_follows_running_jobs(site: Site) -> None:
     first_job = await site.create_job(title="one")
+    site.store_source(first_job)
+    await site.create_job(title="no file yet")  # listed nowhere
     async with site.stream("/events") as connection:
         await connection.send_complete()
         reader = SseReader(connection)
@@ -155,6 +157,7 @@ async def test_dashboard_stream_follows_running_jobs(site: Site) -> None:
         assert [job["id"] for job in summary["in_progress"]] == [str(first_job)]
         assert summary["newest_completed"] is None
         second_job = await site.create_job(title="two")
+        site.store_source(second_job)
         _name, _id, summary = await reader.next_event()  # type: ignore[misc]
         assert {job["id"] for job in summary["in_progress"]} == {str(first_job), str(second_job)}
         site.start_converting(second_job, total=2)

@@ -60,12 +60,13 @@ async def test_failed_jobs_are_listed_newest_first_with_reason_link_and_remove(
     assert section.index("New failure") < section.index("Old failure")
     assert f'data-newest-failed="{newer}"' in section
     assert "The file has no video stream." in section
-    # The reason is one line: the whole sentence, clipped by CSS, with a tooltip.
+    # The reason is clipped by CSS to two lines, the whole sentence in a tooltip.
     assert f'class="reason-line" title="{LONG_REASON}"' in section
     assert f'href="/jobs/{newer}"' in section and f'href="/jobs/{older}"' in section
     for job_id in (older, newer):
         form = re.search(rf'<form[^>]*action="/jobs/{job_id}/delete".*?</form>', section, re.S)
-        assert form and 'name="csrf_token"' in form.group(0) and ">Remove<" in form.group(0)
+        assert form and 'name="csrf_token"' in form.group(0)
+        assert ">Remove for good<" in form.group(0)
     # Neither job is still shown as running.
     assert f'data-job-id="{newer}"' not in html and f'data-job-id="{older}"' not in html
 
@@ -105,6 +106,7 @@ async def test_remove_from_the_failed_list(site: Site) -> None:
 async def test_the_live_fragment_carries_the_failed_list(site: Site) -> None:
     [job_id] = await _failed_jobs(site, 1)
     waiting = await site.create_job(title="Waiting")
+    site.store_source(waiting)  # uploaded, not started: still cancellable
     fragment = await (await site.client.get("/fragments/jobs")).get_data(as_text=True)
     assert "<html" not in fragment
     assert f'data-newest-failed="{job_id}"' in _failed_section(fragment)
@@ -152,6 +154,7 @@ async def test_cancel_from_the_upload_page_shows_the_job_failed_and_removable(
 
 async def test_cancel_from_a_dashboard_row(site: Site) -> None:
     job_id = await site.create_job(title="Forgotten")
+    site.store_source(job_id)
     converting = await site.create_job(title="Busy")
     site.start_converting(converting)
     html = await (await site.client.get("/")).get_data(as_text=True)

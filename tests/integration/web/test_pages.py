@@ -110,8 +110,8 @@ async def test_completed_job_page_has_player_download_and_statistics(
     assert f'src="/jobs/{job_id}/video"' in html
     assert f'href="/jobs/{job_id}/download"' in html
     assert "holiday_LRF_Full_SBS.mp4" in html
-    assert "Time taken" in html and "Seconds per MB" in html
-    assert re.search(r'data-stat="spm">\d+\.\d<', html), "seconds per MB is a number"
+    assert "Time taken" in html and "Converted at" in html
+    assert re.search(r'data-stat="speed">\d+\.\d+x real time<', html), "a speed, not s/MB"
     assert "Open in 3D player" in html
     assert "Remove this job" in html
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -10,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from stereospot.domain import policies
-from stereospot.domain.model import Job, JobStatus
+from stereospot.domain.model import Job, JobStatus, SegmentPlanEntry, SegmentProgress
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -106,3 +107,89 @@ def test_limiter_never_leaves_its_bounds(capacity: int, ops: list[str]) -> None:
         else:
             limiter.release_on_failure()
         assert 0 <= limiter.in_flight <= capacity
+
+
+# ---------------------------------------------------------------- frames inside segments
+
+
+def _converting(total: int, frames: int = 100) -> Job:
+    plan = tuple(
+        SegmentPlanEntry(index=i, start_s=i * 4.0, duration_s=4.0, frame_count=frames)
+        for i in range(total)
+    )
+    return _job(
+        JobStatus.CHUNKING_COMPLETE,
+        total,
+        segment_plan=plan,
+        uploaded_at=T0,
+        source_size=5_000_000,
+    )
+
+
+def _report(job: Job, index: int, done: int, at_s: float, total: int = 100) -> SegmentProgress:
+    return SegmentProgress(
+        job_id=job.id,
+        segment_index=index,
+        frames_done=done,
+        frames_total=total,
+        started_at=T0,
+        updated_at=T0 + timedelta(seconds=at_s),
+    )
+
+
+def test_a_single_segment_moves_with_its_frames() -> None:
+    job = _converting(1)
+    seen = []
+    for done in range(0, 101, 10):
+        reports = [_report(job, 0, done, done / 10)]
+        seen.append(policies.progress(job, [], reports=reports).percent)
+    assert seen == sorted(seen)
+    assert seen[0] == 5.0 and seen[-1] == 95.0
+    assert len(set(seen)) == 11
+
+
+def test_completed_segments_count_whole_and_running_ones_by_their_frames() -> None:
+    job = _converting(4)
+    reports = [_report(job, 0, 10, 2), _report(job, 1, 50, 2)]
+    p = policies.progress(job, [0], reports=reports)
+    assert p.percent == pytest.approx(5 + 90 * (100 + 50) / 400, abs=0.1)
+    assert (p.frames_done, p.frames_total, p.segments_done) == (150, 400, 1)
+
+
+def test_measured_eta_is_remaining_frames_at_this_jobs_rate() -> None:
+    job = _converting(1)
+    now = T0 + timedelta(seconds=10)
+    reports = [_report(job, 0, 25, 10)]  # 2.5 frames/s; 75 frames left
+    eta = policies.progress(job, [], 99.0, now, reports).eta_seconds
+    assert eta == pytest.approx(30.0)
+    later = policies.progress(  # no new report for 4 s: still counting down
+        job, [], 99.0, now + timedelta(seconds=4), reports
+    )
+    assert later.eta_seconds == pytest.approx(26.0)
+
+
+def test_no_measured_eta_before_enough_work_then_history_or_nothing() -> None:
+    job = _converting(1)
+    early = [_report(job, 0, 1, 0.5)]
+    now = T0 + timedelta(seconds=1)
+    assert policies.progress(job, [], None, now, early).eta_seconds is None
+    # With history: 2 s/MB x 5 MB = 10 s expected, 1 s elapsed since upload.
+    fallback = policies.progress(job, [], 2.0, now, early).eta_seconds
+    assert fallback == pytest.approx(9.0)
+
+
+def test_measured_eta_decreases_steadily_at_a_constant_rate() -> None:
+    job = _converting(2)
+    etas = []
+    for second in range(3, 60):
+        done = second * 3
+        reports = [
+            _report(job, 0, min(done, 100), second),
+            _report(job, 1, max(0, done - 100), second),
+        ]
+        now = T0 + timedelta(seconds=second)
+        eta = policies.progress(job, [], None, now, reports).eta_seconds
+        if done < 200:
+            assert eta is not None
+            etas.append(eta)
+    assert all(b < a for a, b in itertools.pairwise(etas))

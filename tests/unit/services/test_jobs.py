@@ -77,7 +77,7 @@ def test_create_job_from_url_sends_ingest(world: World, url: str, kind: type) ->
 
 
 def test_title_from_url() -> None:
-    assert jobs.title_from_url("https://cdn.example/v/My%20Clip.mp4") == "cdn.example My Clip"
+    assert jobs.title_from_url("https://cdn.example/v/My%20Clip.mp4") == "My Clip"
     assert jobs.title_from_url("https://cdn.example/") == "cdn.example"
 
 
@@ -151,6 +151,8 @@ def test_progress_and_eta_from_recent_jobs(world: World) -> None:
 def test_lists(world: World) -> None:
     finished = [_completed_job(world) for _ in range(3)]
     waiting = new_job(world)
+    assert jobs.list_in_progress(world.deps) == []  # no file yet: listed nowhere
+    upload(world, waiting)
     assert [j.id for j in jobs.list_in_progress(world.deps)] == [waiting]
     first = jobs.list_completed(world.deps, limit=2)
     assert len(first.jobs) == 2 and first.next_cursor is not None
@@ -226,3 +228,32 @@ def test_publish_failures_never_fail_a_use_case(world: World) -> None:
 def test_subscribe_push_needs_a_visible_job(world: World) -> None:
     with pytest.raises(JobNotFound):
         jobs.subscribe_push(world.deps, uuid4(), SUB)
+
+
+def test_the_video_worker_records_frames_about_once_a_second(tmp_path: Path) -> None:
+    from stereospot.domain.model import SegmentPlanEntry
+    from stereospot.domain.services.conversion import ProgressReporter
+
+    world = make_world(tmp_path)
+    job = jobs.create_job(
+        world.deps, output_format=StereoFormat.HALF_SBS, settings=ConversionSettings()
+    )
+    plan = (SegmentPlanEntry(index=0, start_s=0, duration_s=12, frame_count=360),)
+    job = world.deps.jobs.save(
+        job.transition(JobStatus.CHUNKING_IN_PROGRESS).with_changes(
+            total_segments=1, segment_plan=plan
+        )
+    )
+    logged: list[tuple[int, int]] = []
+    reporter = ProgressReporter(world.deps, job, 0, lambda d, t: logged.append((d, t)))
+    reporter.start()
+    for frame in range(1, 361):
+        world.clock.advance(0.1)  # 10 frames/s
+        reporter(frame, 360)
+    assert len(logged) == 360  # the worker's own callback sees every frame
+    [stored] = world.deps.progress.list(job.id)
+    assert (stored.frames_done, stored.frames_total) == (360, 360)
+    assert stored.updated_at - stored.started_at == timedelta(seconds=36)
+    writes = [e for e in world.events.all() if "frames_done" in e.detail]
+    assert 34 <= len(writes) <= 40  # about one a second over 36 s, plus the start and the end
+    assert writes[-1].detail["frames_done"] == 360

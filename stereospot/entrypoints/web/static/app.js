@@ -123,6 +123,105 @@ function applyProgress(root, data) {
   setEta($(root, '[data-field="eta"]'), data.eta_seconds);
 }
 
+/* Timestamps come as UTC; show them in the reader's own time zone. */
+const TIME_FORMAT = new Intl.DateTimeFormat(undefined, {
+  year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+});
+function localizeTimes(root) {
+  for (const element of root.querySelectorAll("time[data-local-time]")) {
+    const moment = new Date(element.getAttribute("datetime"));
+    if (Number.isNaN(moment.getTime())) continue;
+    element.title = element.textContent;
+    element.textContent = TIME_FORMAT.format(moment);
+    element.removeAttribute("data-local-time");
+  }
+}
+
+/* ------------------------------------------------------------------ upload */
+
+function showUploadError(root, message) {
+  const error = $(root, "[data-upload-error]");
+  error.textContent = message || "The upload could not start.";
+  error.hidden = false;
+}
+
+/* The file chooser: name and size shown once chosen (a drop on the zone reaches the
+   invisible input that covers it). */
+function bindFileChooser(root, onFile) {
+  const input = $(root, "[data-file-input]");
+  const name = $(root, "[data-file-name]");
+  const zone = $(root, "[data-dropzone]");
+  input.addEventListener("change", () => {
+    if (!input.files.length) return;
+    const file = input.files[0];
+    name.textContent = `${file.name} · ${formatBytes(file.size)}`;
+    onFile(file);
+  });
+  for (const type of ["dragenter", "dragover"]) {
+    zone.addEventListener(type, () => zone.classList.add("dragging"));
+  }
+  for (const type of ["dragleave", "drop"]) {
+    zone.addEventListener(type, () => zone.classList.remove("dragging"));
+  }
+}
+
+async function postJson(url, body) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify(body),
+  });
+  const answer = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(answer.error || `The server answered HTTP ${response.status}.`);
+  return answer;
+}
+
+/* Ask for the job's upload URL and PUT the file to it, showing progress under `root`
+   ([data-upload-progress], [data-upload-bar], [data-upload-text]). Rejects with a
+   readable message. */
+async function uploadFile(jobId, file, root) {
+  const box = $(root, "[data-upload-progress]");
+  const bar = $(root, "[data-upload-bar]");
+  const text = $(root, "[data-upload-text]");
+  $(root, "[data-upload-error]").hidden = true;
+  const grant = await postJson(`/api/jobs/${jobId}/upload-url`, { filename: file.name });
+  if (file.size > grant.max_bytes) {
+    throw new Error(`This file is ${formatBytes(file.size)}; the limit is ${formatBytes(grant.max_bytes)}.`);
+  }
+  box.hidden = false;
+  const started = performance.now();
+  await new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("PUT", grant.url);
+    xhr.upload.addEventListener("progress", (event) => {
+      if (!event.lengthComputable) return;
+      const percent = Math.round((event.loaded / event.total) * 100);
+      const seconds = (performance.now() - started) / 1000;
+      const rate = seconds > 0 ? event.loaded / seconds : 0;
+      bar.value = percent;
+      text.textContent = `${percent}% · ${formatBytes(event.loaded)} of ${formatBytes(event.total)}` +
+        (rate ? ` · ${formatBytes(rate)}/s` : "");
+    });
+    xhr.addEventListener("load", () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        bar.value = 100;
+        text.textContent = "Uploaded. Waiting for the converter to start…";
+        resolve();
+        return;
+      }
+      let message = `The upload failed (HTTP ${xhr.status}).`;
+      try {
+        message = JSON.parse(xhr.responseText).error || message;
+      } catch (_error) {
+        /* S3 answers in XML; keep the generic sentence */
+      }
+      reject(new Error(message));
+    });
+    xhr.addEventListener("error", () => reject(new Error("The connection dropped during the upload. Please try again.")));
+    xhr.send(file);
+  });
+}
+
 /* ------------------------------------------------------------------ job page */
 
 function initJobPage(panel) {
@@ -143,6 +242,7 @@ function initJobPage(panel) {
     const html = await response.text();
     if (mine !== swaps) return;
     panel.innerHTML = html;
+    localizeTimes(panel);
     const status = $(panel, "[data-panel-status]");
     if (status) panel.dataset.status = status.dataset.panelStatus;
     bindPanel();
@@ -178,90 +278,24 @@ function initJobPage(panel) {
     const form = $(panel, "[data-upload-form]");
     if (!form) return;
     const input = $(form, "[data-file-input]");
-    const name = $(form, "[data-file-name]");
-    const zone = $(form, "[data-dropzone]");
-    input.addEventListener("change", () => {
-      if (!input.files.length) return;
-      const file = input.files[0];
-      name.textContent = `${file.name} · ${formatBytes(file.size)}`;
+    bindFileChooser(form, (file) => {
       const title = $(panel, '[data-field="title"]');
       if (title && title.dataset.untitled === "yes") title.textContent = file.name.replace(/\.[^.]+$/, "");
     });
-    for (const type of ["dragenter", "dragover"]) {
-      zone.addEventListener(type, () => zone.classList.add("dragging"));
-    }
-    for (const type of ["dragleave", "drop"]) {
-      zone.addEventListener(type, () => zone.classList.remove("dragging"));
-    }
-    form.addEventListener("submit", (event) => {
+    form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      if (input.files.length) upload(input.files[0]);
-    });
-  };
-
-  const showUploadError = (message) => {
-    const error = $(panel, "[data-upload-error]");
-    error.textContent = message;
-    error.hidden = false;
-    const button = $(panel, "[data-upload-button]");
-    if (button) button.disabled = false;
-  };
-
-  const upload = async (file) => {
-    const button = $(panel, "[data-upload-button]");
-    const box = $(panel, "[data-upload-progress]");
-    const bar = $(panel, "[data-upload-bar]");
-    const text = $(panel, "[data-upload-text]");
-    $(panel, "[data-upload-error]").hidden = true;
-    button.disabled = true;
-    let grant;
-    try {
-      const response = await fetch(`/api/jobs/${jobId}/upload-url`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ filename: file.name }),
-      });
-      grant = await response.json();
-      if (!response.ok) throw new Error(grant.error || "The upload could not start.");
-    } catch (error) {
-      showUploadError(error.message || "The upload could not start.");
-      return;
-    }
-    if (file.size > grant.max_bytes) {
-      showUploadError(`This file is ${formatBytes(file.size)}; the limit is ${formatBytes(grant.max_bytes)}.`);
-      return;
-    }
-    box.hidden = false;
-    const started = performance.now();
-    const xhr = new XMLHttpRequest();
-    xhr.open("PUT", grant.url);
-    xhr.upload.addEventListener("progress", (event) => {
-      if (!event.lengthComputable) return;
-      const percent = Math.round((event.loaded / event.total) * 100);
-      const seconds = (performance.now() - started) / 1000;
-      const rate = seconds > 0 ? event.loaded / seconds : 0;
-      bar.value = percent;
-      text.textContent = `${percent}% · ${formatBytes(event.loaded)} of ${formatBytes(event.total)}` +
-        (rate ? ` · ${formatBytes(rate)}/s` : "");
-    });
-    xhr.addEventListener("load", () => {
-      if (xhr.status >= 200 && xhr.status < 300) {
+      if (!input.files.length) return;
+      const button = $(panel, "[data-upload-button]");
+      button.disabled = true;
+      try {
+        await uploadFile(jobId, input.files[0], panel);
         uploaded = true;
-        bar.value = 100;
-        text.textContent = "Uploaded. Waiting for the converter to start…";
         follow();
-      } else {
-        let message = `The upload failed (HTTP ${xhr.status}).`;
-        try {
-          message = JSON.parse(xhr.responseText).error || message;
-        } catch (_error) {
-          /* S3 answers in XML; keep the generic sentence */
-        }
-        showUploadError(message);
+      } catch (error) {
+        showUploadError(panel, error.message);
+        button.disabled = false;
       }
     });
-    xhr.addEventListener("error", () => showUploadError("The connection dropped during the upload. Please try again."));
-    xhr.send(file);
   };
 
   const bindPush = () => {
@@ -309,6 +343,53 @@ function initJobPage(panel) {
   bindPanel();
 }
 
+/* ------------------------------------------------------------------ create (dashboard) */
+
+/* File first: choose a file (or give a link), adjust the look, one click creates the job,
+   uploads the file and opens the job page. */
+function initCreateForm(form) {
+  const input = $(form, "[data-file-input]");
+  const link = $(form, "[data-link-input]");
+  const button = $(form, "[data-start-button]");
+  const preview = window.StereoSpotPreview ? window.StereoSpotPreview(form) : null;
+  bindFileChooser(form, (file) => {
+    $(form, "[data-upload-error]").hidden = true;
+    if (preview) preview.setFile(file);
+  });
+  form.addEventListener("submit", async (event) => {
+    const file = input.files.length ? input.files[0] : null;
+    if (!file) {
+      if (link && link.value.trim()) return; // the server creates the link job
+      event.preventDefault();
+      showUploadError(form, "Choose a video first, or give a link to one.");
+      input.focus();
+      return;
+    }
+    event.preventDefault();
+    if (!form.reportValidity()) return;
+    button.disabled = true;
+    let job = null;
+    try {
+      job = await postJson("/api/jobs", {
+        output_format: form.elements.output_format.value,
+        divergence: Number(form.elements.divergence.value),
+        convergence: Number(form.elements.convergence.value),
+      });
+      await uploadFile(job.id, file, form);
+      window.location.assign(`/jobs/${job.id}`);
+    } catch (error) {
+      showUploadError(form, error.message);
+      button.disabled = false;
+      if (job) {
+        // Nothing arrived: give the job up rather than leave it waiting for the sweep.
+        fetch(`/api/jobs/${job.id}/cancel`, { method: "POST" })
+          .then(() => fetch(`/api/jobs/${job.id}`, { method: "DELETE" }))
+          .catch(() => {});
+      }
+    }
+  });
+}
+
 /* ------------------------------------------------------------------ dashboard */
 
 function initDashboard(layout) {
@@ -318,6 +399,7 @@ function initDashboard(layout) {
     const response = await fetch(layout.dataset.listsUrl, { headers: { Accept: "text/html" } });
     if (response.ok) {
       lists.innerHTML = await response.text();
+      localizeTimes(lists);
       startEtas();
     }
   };
@@ -355,8 +437,11 @@ function initDashboard(layout) {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  localizeTimes(document);
   const panel = document.getElementById("job-panel");
   if (panel) initJobPage(panel);
+  const create = document.querySelector("[data-create-form]");
+  if (create) initCreateForm(create);
   const layout = document.querySelector("[data-dashboard]");
   if (layout) initDashboard(layout);
 });

@@ -1,0 +1,29 @@
+output "dns_name" {
+  description = "DNS name of the load balancer (point the site's CNAME or alias here)."
+  value       = aws_lb.this.dns_name
+}
+
+output "public_url" {
+  description = "URL browsers use when no domain is given: http(s)://<load balancer DNS name>."
+  value       = "${local.https ? "https" : "http"}://${aws_lb.this.dns_name}"
+}
+
+output "target_group_arn" {
+  description = "Target group the web service registers its tasks in."
+  value       = aws_lb_target_group.web.arn
+}
+
+output "security_group_id" {
+  description = "Security group of the load balancer (the web tasks accept traffic from it only)."
+  value       = aws_security_group.alb.id
+}
+
+output "arn_suffix" {
+  description = "ARN suffix of the load balancer, for CloudWatch metrics."
+  value       = aws_lb.this.arn_suffix
+}
+
+output "authenticated" {
+  description = "Whether the listener authenticates every request (then STEREOSPOT_AUTH=oidc-header)."
+  value       = local.authenticate
+}

@@ -1,0 +1,187 @@
+"""The `http` inference backend: POST each segment to a server speaking the SageMaker
+container contract (`stereospot inference serve`, or the same image on SageMaker
+real-time), at STEREOSPOT_INFERENCE_URL.
+
+- Timeouts: STEREOSPOT_INFERENCE_CONNECT_TIMEOUT_S to connect, ..._READ_TIMEOUT_S for the
+  answer (a whole segment's conversion).
+- Retries (STEREOSPOT_INFERENCE_RETRIES, backoff from ..._RETRY_BASE_S doubling, half of
+  each delay jittered) on connection errors, timeouts, 429 and 5xx. A 503 with
+  Retry-After (the server is busy with another segment, or still loading) is waited out
+  without using up a retry, until the read timeout has passed in total.
+- A 4xx fails the job with the server's reason (MediaError); see remote.py for the map.
+- `wait_ready()` (called once at worker start) polls GET /ping until 200.
+The server writes the output object itself; the result says so (output_event=False), so
+the use case records the completion even where that write fires no object event.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import httpx
+
+from stereospot.adapters.inference.remote import (
+    backoff_s,
+    invocation_request,
+    is_retryable_status,
+)
+from stereospot.domain.errors import BackendMisconfigured, InferenceError, MediaError
+from stereospot.domain.inference import InvocationResponse, failure_reason
+from stereospot.domain.ports import (
+    ConversionRequest,
+    ConversionResult,
+    ObjectStorage,
+    ProgressCallback,
+    ScratchSpace,
+)
+
+if TYPE_CHECKING:
+    from stereospot.config import Settings
+
+logger = logging.getLogger(__name__)
+
+_RETRY_AFTER_CAP_S = 30.0
+_PING_INTERVAL_S = 1.0
+
+
+class HttpInferenceBackend:
+    def __init__(
+        self,
+        storage: ObjectStorage,
+        url: str,
+        *,
+        connect_timeout_s: float = 5.0,
+        read_timeout_s: float = 1800.0,
+        retries: int = 4,
+        retry_base_s: float = 1.0,
+        ready_timeout_s: float = 300.0,
+        sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise BackendMisconfigured(
+                f"STEREOSPOT_INFERENCE_URL must be an http(s):// URL, not {url!r}"
+            )
+        self._storage = storage
+        self.url = url.rstrip("/")
+        self._retries = retries
+        self._retry_base_s = retry_base_s
+        self._read_timeout_s = read_timeout_s
+        self._ready_timeout_s = ready_timeout_s
+        self._sleep = sleep
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s),
+            transport=transport,
+        )
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, storage: ObjectStorage, scratch: ScratchSpace
+    ) -> HttpInferenceBackend:
+        return cls(
+            storage,
+            settings.inference_url,
+            connect_timeout_s=settings.inference_connect_timeout_s,
+            read_timeout_s=settings.inference_read_timeout_s,
+            retries=settings.inference_retries,
+            retry_base_s=settings.inference_retry_base_s,
+            ready_timeout_s=settings.inference_ready_timeout_s,
+        )
+
+    # ------------------------------------------------------------------ readiness
+
+    def wait_ready(self) -> None:
+        """Poll GET /ping until 200; BackendMisconfigured after the ready timeout."""
+        deadline = time.monotonic() + self._ready_timeout_s
+        last = "no answer"
+        while True:
+            try:
+                response = self._client.get(f"{self.url}/ping", timeout=5.0)
+                if response.status_code == 200:
+                    logger.info("inference server at %s is ready", self.url)
+                    return
+                last = f"/ping answered {response.status_code}"
+            except httpx.HTTPError as exc:
+                last = _describe(exc)
+            if time.monotonic() >= deadline:
+                raise BackendMisconfigured(
+                    f"the inference server at {self.url} was not ready within "
+                    f"{self._ready_timeout_s:.0f} s ({last})"
+                )
+            self._sleep(_PING_INTERVAL_S)
+
+    # ------------------------------------------------------------------ converting
+
+    def convert(
+        self, request: ConversionRequest, on_progress: ProgressCallback | None = None
+    ) -> ConversionResult:
+        extra = {"job_id": str(request.job_id), "segment_index": request.segment_index}
+        body = invocation_request(self._storage, request).model_dump_json()
+        deadline = time.monotonic() + self._read_timeout_s
+        failures = 0
+        while True:
+            wait_s, reason = self._attempt(body)
+            if wait_s is None:  # done
+                break
+            busy = wait_s > 0
+            if not busy:
+                failures += 1
+                if failures > self._retries:
+                    raise InferenceError(
+                        f"the inference server at {self.url} failed {failures} times: {reason}"
+                    )
+                wait_s = backoff_s(failures, self._retry_base_s)
+            elif time.monotonic() + wait_s > deadline:
+                raise InferenceError(f"the inference server at {self.url} stayed busy: {reason}")
+            logger.warning(
+                "inference attempt failed (%s); retrying in %.1f s", reason, wait_s, extra=extra
+            )
+            self._sleep(wait_s)
+        return ConversionResult(completed=True, output_event=False)
+
+    def _attempt(self, body: str) -> tuple[float | None, str]:
+        """(None, '') on success; (0, reason) to retry with backoff; (s, reason) to retry
+        after s seconds without counting it (busy). Raises MediaError on a 4xx."""
+        try:
+            response = self._client.post(
+                f"{self.url}/invocations",
+                content=body,
+                headers={"Content-Type": "application/json"},
+            )
+        except httpx.HTTPError as exc:  # connection refused or reset, timeouts, bad framing
+            return 0.0, _describe(exc)
+        status = response.status_code
+        if status == 200:
+            stats = InvocationResponse.model_validate_json(response.content)
+            logger.info(
+                "converted %d frames in %.2f s on %s with %s (remote)",
+                stats.frames,
+                stats.seconds,
+                stats.device,
+                stats.depth_model,
+            )
+            return None, ""
+        reason = failure_reason(response.content, f"HTTP {status}")
+        if is_retryable_status(status):
+            retry_after = _retry_after(response) if status in (429, 503) else None
+            return (retry_after or 0.0), f"HTTP {status}: {reason}"
+        raise MediaError(reason)
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After", "")
+    try:
+        return min(_RETRY_AFTER_CAP_S, max(0.1, float(value)))
+    except ValueError:
+        return None
+
+
+def _describe(exc: httpx.HTTPError) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

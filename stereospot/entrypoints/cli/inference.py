@@ -1,0 +1,53 @@
+"""`stereospot inference serve`: the engine as a service.
+
+- serve: the SageMaker container contract (GET /ping, POST /invocations) on port 8080.
+  SageMaker runs the image with the argument `serve`; the Dockerfile's entry point is
+  `stereospot inference`, and STEREOSPOT_INFERENCE_HOST=0.0.0.0 there.
+
+Settings as everywhere (STEREOSPOT_*): STEREOSPOT_DEPTH_MODEL (model id, directory,
+builtin, auto), STEREOSPOT_DEVICE, STEREOSPOT_INFERENCE_STUB=1 (answer without a model),
+STEREOSPOT_INFERENCE_FILE_ROOT (file:// URIs must lie under it), HF_TOKEN or
+STEREOSPOT_HF_TOKEN_SECRET_ARN, STEREOSPOT_AWS__REGION / __ENDPOINT_URL for s3:// URIs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+HOST_ENV = "STEREOSPOT_INFERENCE_HOST"
+
+
+def register(subparsers: Any) -> None:
+    inference = subparsers.add_parser(
+        "inference", help="run the inference engine as a service (SageMaker contract, Triton)"
+    )
+    commands = inference.add_subparsers(dest="inference_command", metavar="SERVER")
+    commands.required = True
+    serve = commands.add_parser(
+        "serve", help="HTTP server with the SageMaker container contract (/ping, /invocations)"
+    )
+    serve.add_argument("--host", default=os.environ.get(HOST_ENV, "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--stub", action="store_true", help="answer without loading a model")
+    serve.set_defaults(handler=_serve)
+
+
+def _service(args: argparse.Namespace) -> Any:
+    from inference_server.logs import configure_json_logging
+    from inference_server.service import InferenceService, ServiceOptions
+    from stereospot.entrypoints.cli.run import _load_settings
+
+    settings = _load_settings()
+    configure_json_logging(settings.log_level)
+    options = ServiceOptions.from_settings(settings)
+    if getattr(args, "stub", False):
+        options = ServiceOptions(**{**options.__dict__, "stub": True})
+    return InferenceService(options)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from inference_server.server import serve
+
+    return serve(_service(args), args.host, args.port)
