@@ -19,7 +19,8 @@ import torch
 
 from inference_server.depth import load_estimator
 from inference_server.device import resolve_device
-from inference_server.encoding import ENCODERS, choose_encoder
+from inference_server.encoding import ENCODERS, SOFTWARE, choose_encoder
+from inference_server.layout import I420, PlaneLayout, output_layout
 from inference_server.packing import output_size
 from inference_server.pipeline import (
     ArrayPool,
@@ -104,6 +105,7 @@ def convert_video(
     device = resolve_device(options.device)
     source = probe_source(Path(input_path))
     estimator = load_estimator(settings.depth_model, device, options.depth_video)
+    layout = output_layout(settings, source.colour.trc, source.bits)
     sync = torch.cuda.synchronize if options.profile and device.type == "cuda" else None
     processor = StereoProcessor(
         estimator,
@@ -111,15 +113,16 @@ def convert_video(
         output_format,
         source.colour,
         window_frames(float(source.rate)),
+        layout,
         StageClock(sync),
     )
-    encoder = choose_encoder(options.encoder, device.type == "cuda")
+    encoder = _encoder(options.encoder, device, layout, settings.lossless)
     with torch.inference_mode(), _torch_threads(device):
         if warmup_path is not None and options.warmup_seconds > 0:
-            _warm_up(processor, Path(warmup_path), options, source, device)
+            _warm_up(processor, Path(warmup_path), options, source, device, layout)
         frames = _run(
             processor, Path(input_path), Path(output_path), output_format, source,
-            options, device, on_progress, copy_audio, encoder,
+            options, device, on_progress, copy_audio, layout, settings.lossless, encoder,
         )  # fmt: skip
     return ConversionStats(
         frames=frames,
@@ -129,6 +132,16 @@ def convert_video(
         encoder=encoder,
         stages=dict(processor.clock.seconds),
     )
+
+
+def _encoder(wanted: str, device: torch.device, layout: PlaneLayout, lossless: bool) -> str:
+    """The video encoder: libx265 for 10-bit, libx264 for lossless or 4:4:4, otherwise
+    as asked (NVENC on a GPU where it opens, see encoding.choose_encoder)."""
+    if layout.bits > 8:
+        return "libx265"
+    if lossless or layout != I420:
+        return SOFTWARE
+    return choose_encoder(wanted, device.type == "cuda")
 
 
 @contextlib.contextmanager
@@ -163,27 +176,28 @@ def _warm_up(
     options: EngineOptions,
     source: VideoSource,
     device: torch.device,
+    layout: PlaneLayout,
 ) -> None:
-    tail = decode_tail(warmup_path, options.warmup_seconds)
-    if tail and tail[0].shape != (source.height * 3 // 2, source.width):
+    tail = decode_tail(warmup_path, options.warmup_seconds, layout)
+    if tail and tail[0].shape != (layout.rows(source.height), source.width):
         log.warning("warm-up segment %s has another frame size; skipped", warmup_path.name)
         return
     for start in range(0, len(tail), options.batch_size):
         chunk = torch.from_numpy(np.stack(tail[start : start + options.batch_size]))
-        processor.warm_up(_to_display(chunk.to(device), source.rotation))
+        processor.warm_up(_to_display(chunk.to(device), source.rotation, layout))
 
 
-def _to_display(frames: torch.Tensor, rotation: int) -> torch.Tensor:
-    """Stored I420 frames -> display orientation (a copy only when rotated)."""
+def _to_display(frames: torch.Tensor, rotation: int, layout: PlaneLayout) -> torch.Tensor:
+    """Stored frames -> display orientation (a copy only when rotated)."""
     if not rotation:
         return frames
-    height, width = frames.shape[-2] * 2 // 3, frames.shape[-1]
+    height, width = layout.height(frames.shape[-2]), frames.shape[-1]
     if rotation in (90, 270):
         height, width = width, height
     out = torch.empty(
-        (frames.shape[0], height * 3 // 2, width), dtype=frames.dtype, device=frames.device
+        (frames.shape[0], layout.rows(height), width), dtype=frames.dtype, device=frames.device
     )
-    return rotate_i420(frames, rotation // 90, out)
+    return rotate_i420(frames, rotation // 90, out, layout)
 
 
 # frames, count, pts, durations, and (on a GPU) the event after which the frames are there
@@ -209,6 +223,8 @@ def _run(
     device: torch.device,
     on_progress: Callable[[int, int], None] | None,
     copy_audio: bool,
+    layout: PlaneLayout,
+    lossless: bool,
     encoder_name: str,
 ) -> int:
     display_w, display_h = _display_size(source)
@@ -224,14 +240,17 @@ def _run(
         crf=options.crf,
         preset=options.preset,
         audio_from=input_path if copy_audio else None,
+        layout=layout,
+        lossless=lossless,
         encoder=encoder_name,
     )
     size = options.batch_size
     clock = processor.clock
+    dtype = layout.numpy_dtype
     # On a GPU, frames cross in page-locked arrays, so both copies run asynchronously.
     pinned = device.type == "cuda"
-    inputs = ArrayPool((size, source.height * 3 // 2, source.width), pinned=pinned)
-    outputs = ArrayPool((size, out_h * 3 // 2, out_w), pinned=pinned)
+    inputs = ArrayPool((size, layout.rows(source.height), source.width), dtype, pinned=pinned)
+    outputs = ArrayPool((size, layout.rows(out_h), out_w), dtype, pinned=pinned)
     # On a CPU with stored = display orientation the output is rendered straight into
     # the array the encoder reads; otherwise into a device buffer, then copied.
     direct = device.type == "cpu" and not source.rotation
@@ -260,13 +279,13 @@ def _run(
                 processor.process(frames, target)
             else:
                 packed = torch.empty(
-                    (count, *_packed_shape(output_format, display_w, display_h)),
-                    dtype=torch.uint8,
+                    (count, *_packed_shape(output_format, display_w, display_h, layout)),
+                    dtype=layout.torch_dtype,
                     device=device,
                 )
-                processor.process(_to_display(frames, source.rotation), packed)
+                processor.process(_to_display(frames, source.rotation, layout), packed)
                 with clock.stage("copies"):
-                    back = _to_display(packed, (360 - source.rotation) % 360)
+                    back = _to_display(packed, (360 - source.rotation) % 360, layout)
                     target.copy_(back, non_blocking=pinned)
             ready = _event(device)
             if uploaded is not None:
@@ -291,10 +310,12 @@ def _run(
     return done
 
 
-def _packed_shape(fmt: StereoFormat, width: int, height: int) -> tuple[int, int]:
-    """Shape of one packed I420 output frame (rows, columns), display orientation."""
+def _packed_shape(
+    fmt: StereoFormat, width: int, height: int, layout: PlaneLayout
+) -> tuple[int, int]:
+    """Shape of one packed output frame (rows, columns), display orientation."""
     out_w, out_h = output_size(fmt, width, height)
-    return out_h * 3 // 2, out_w
+    return layout.rows(out_h), out_w
 
 
 def convert_image(

@@ -65,9 +65,10 @@ def yuv_to_rgb(
 
 
 def rgb_to_yuv(
-    rgb: torch.Tensor, colour: ColourInfo
+    rgb: torch.Tensor, colour: ColourInfo, chroma_shift: int = 1
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """RGB (B,3,H,W) in [0,1] -> planes as float in [0,255], chroma subsampled 2x2."""
+    """RGB (B,3,H,W) in [0,1] -> planes as float in [0,255], chroma subsampled 2x2
+    (chroma_shift 1) or at full resolution (0)."""
     kr, kb = _kr_kb(colour.matrix)
     kg = 1.0 - kr - kb
     r, g, b = rgb[:, 0], rgb[:, 1], rgb[:, 2]
@@ -78,6 +79,7 @@ def rgb_to_yuv(
         y, u, v = luma * 255.0, cb * 255.0 + 128.0, cr * 255.0 + 128.0
     else:
         y, u, v = luma * 219.0 + 16.0, cb * 224.0 + 128.0, cr * 224.0 + 128.0
-    u = nnf.avg_pool2d(u.unsqueeze(1), 2).squeeze(1)
-    v = nnf.avg_pool2d(v.unsqueeze(1), 2).squeeze(1)
+    if chroma_shift:
+        u = nnf.avg_pool2d(u.unsqueeze(1), 2).squeeze(1)
+        v = nnf.avg_pool2d(v.unsqueeze(1), 2).squeeze(1)
     return y, u, v

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as nnf
 
 from inference_server.colour import ColourInfo, rgb_to_yuv, yuv_to_rgb
+from inference_server.layout import I420, PlaneLayout
 from stereospot.domain.formats import StereoFormat
 
 
@@ -59,30 +60,46 @@ DUBOIS_RIGHT = torch.tensor(
 )
 
 
-def _anaglyph(left: Planes, right: Planes, colour: ColourInfo, dubois: bool) -> Planes:
-    l_rgb = yuv_to_rgb(left.y.float(), left.u.float(), left.v.float(), colour)
-    r_rgb = yuv_to_rgb(right.y.float(), right.u.float(), right.v.float(), colour)
+def _anaglyph(
+    left: Planes, right: Planes, colour: ColourInfo, dubois: bool, layout: PlaneLayout = I420
+) -> Planes:
+    scale = layout.max_value / 255.0  # the colour maths works on 8-bit levels
+
+    def rgb(p: Planes) -> torch.Tensor:
+        return yuv_to_rgb(p.y.float() / scale, p.u.float() / scale, p.v.float() / scale, colour)
+
+    l_rgb, r_rgb = rgb(left), rgb(right)
     if dubois:
         ml = DUBOIS_LEFT.to(l_rgb.device, l_rgb.dtype)
         mr = DUBOIS_RIGHT.to(l_rgb.device, l_rgb.dtype)
-        rgb = torch.einsum("oc,bchw->bohw", ml, l_rgb) + torch.einsum("oc,bchw->bohw", mr, r_rgb)
+        mixed = torch.einsum("oc,bchw->bohw", ml, l_rgb) + torch.einsum("oc,bchw->bohw", mr, r_rgb)
     else:
-        rgb = torch.cat([l_rgb[:, :1], r_rgb[:, 1:]], dim=1)
-    planes = rgb_to_yuv(rgb.clamp(0.0, 1.0), colour)
+        mixed = torch.cat([l_rgb[:, :1], r_rgb[:, 1:]], dim=1)
+    planes = [p * scale for p in rgb_to_yuv(mixed.clamp(0.0, 1.0), colour, layout.chroma_shift)]
     if left.y.is_floating_point():
         return Planes(*planes)
-    return Planes(*(p.round().clamp_(0, 255).to(left.y.dtype) for p in planes))
+    top = layout.max_value
+    return Planes(*(p.round().clamp_(0, top).to(left.y.dtype) for p in planes))
 
 
-def depth_planes(nearness: torch.Tensor, colour: ColourInfo) -> Planes:
-    """Grayscale depth video, white = near, in the stream's range."""
+def depth_planes(nearness: torch.Tensor, colour: ColourInfo, layout: PlaneLayout = I420) -> Planes:
+    """Grayscale depth video, white = near, in the stream's range and bit depth."""
+    scale = (layout.max_value + 1) / 256.0
     y = nearness * 255.0 if colour.full_range else nearness * 219.0 + 16.0
-    h, w = y.shape[-2] // 2, y.shape[-1] // 2
-    grey = torch.full((y.shape[0], h, w), 128.0, device=y.device, dtype=y.dtype)
+    y = y * (layout.max_value / 255.0 if colour.full_range else scale)
+    shift = layout.chroma_shift
+    h, w = y.shape[-2] >> shift, y.shape[-1] >> shift
+    grey = torch.full((y.shape[0], h, w), 128.0 * scale, device=y.device, dtype=y.dtype)
     return Planes(y, grey, grey.clone())
 
 
-def pack(fmt: StereoFormat, left: Planes, right: Planes, colour: ColourInfo) -> Planes:
+def pack(
+    fmt: StereoFormat,
+    left: Planes,
+    right: Planes,
+    colour: ColourInfo,
+    layout: PlaneLayout = I420,
+) -> Planes:
     if fmt is StereoFormat.FULL_SBS:
         return _cat(left, right, -1)
     if fmt is StereoFormat.CROSS_EYED:
@@ -94,7 +111,7 @@ def pack(fmt: StereoFormat, left: Planes, right: Planes, colour: ColourInfo) -> 
     if fmt is StereoFormat.HALF_TB:
         return _halve(_cat(left, right, -2), horizontal=False)
     if fmt is StereoFormat.ANAGLYPH:
-        return _anaglyph(left, right, colour, dubois=True)
+        return _anaglyph(left, right, colour, dubois=True, layout=layout)
     if fmt is StereoFormat.ANAGLYPH_COLOR:
-        return _anaglyph(left, right, colour, dubois=False)
+        return _anaglyph(left, right, colour, dubois=False, layout=layout)
     raise ValueError(f"{fmt} is not a two-eye format")

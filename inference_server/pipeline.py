@@ -23,6 +23,7 @@ import torch.nn.functional as nnf
 from inference_server.colour import ColourInfo
 from inference_server.depth import DepthEstimator, FrameBatch
 from inference_server.depth.base import PREVIEW_WIDTH, shrink
+from inference_server.layout import I420, PlaneLayout
 from inference_server.packing import Planes, depth_planes, pack
 from inference_server.synthesis import Warp, dilate_nearness, eye_gains, eye_warp, fill_colours
 from inference_server.temporal import DepthRangeNormaliser, SceneCutDetector, thumbnails
@@ -39,10 +40,12 @@ def split_i420(frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return frames[:, :height], frames[:, height:].reshape(-1, 2, height // 2, width // 2)
 
 
-def rotate_i420(frames: torch.Tensor, quarter_turns: int, out: torch.Tensor) -> torch.Tensor:
-    """Every plane of I420 `frames` turned counter-clockwise, written into `out`."""
-    y, uv = split_i420(frames)
-    out_y, out_uv = split_i420(out)
+def rotate_i420(
+    frames: torch.Tensor, quarter_turns: int, out: torch.Tensor, layout: PlaneLayout = I420
+) -> torch.Tensor:
+    """Every plane of `frames` turned counter-clockwise, written into `out`."""
+    y, uv = layout.split(frames)
+    out_y, out_uv = layout.split(out)
     out_y.copy_(torch.rot90(y, quarter_turns, dims=(-2, -1)))
     out_uv.copy_(torch.rot90(uv, quarter_turns, dims=(-2, -1)))
     return out
@@ -52,11 +55,11 @@ def _planes(y: torch.Tensor, uv: torch.Tensor) -> Planes:
     return Planes(y, uv[:, 0], uv[:, 1])
 
 
-def _store(planes: Planes, y: torch.Tensor, uv: torch.Tensor) -> None:
-    """Float or uint8 planes -> the uint8 views y (B,H,W) and uv (B,2,H/2,W/2)."""
+def _store(planes: Planes, y: torch.Tensor, uv: torch.Tensor, top: int = 255) -> None:
+    """Float or integer planes -> the integer views y (B,H,W) and uv (B,2,Hc,Wc)."""
     for source, target in ((planes.y, y), (planes.u, uv[:, 0]), (planes.v, uv[:, 1])):
         if source.is_floating_point():
-            source = source.round().clamp_(0, 255)
+            source = source.round().clamp_(0, top)
         target.copy_(source)
 
 
@@ -70,9 +73,11 @@ class StereoProcessor:
         output_format: StereoFormat,
         colour: ColourInfo,
         window: int,
+        layout: PlaneLayout = I420,
         clock: StageClock | None = None,
     ) -> None:
         self.clock = clock or StageClock()
+        self._layout = layout
         self._estimator = estimator
         self._settings = settings
         self._format = output_format
@@ -85,6 +90,9 @@ class StereoProcessor:
 
     def nearness(self, planes: Planes) -> torch.Tensor:
         """(B,h,w) nearness in [0,1], 1 = nearest, at the estimator's resolution."""
+        if self._layout.bits > 8:  # estimators see 8-bit levels
+            scale = 255.0 / self._layout.max_value
+            planes = Planes(*(p.float().mul_(scale) for p in (planes.y, planes.u, planes.v)))
         batch = FrameBatch(planes, self._colour, [])
         preview = batch.preview(PREVIEW_WIDTH)
         self._preview = preview  # reused by the disocclusion fill when sizes match
@@ -99,22 +107,24 @@ class StereoProcessor:
     def warm_up(self, frames: torch.Tensor) -> None:
         """Feeds I420 frames through the temporal state without producing output."""
         if not self._estimator.absolute:
-            self.nearness(_planes(*split_i420(frames)))
+            self.nearness(_planes(*self._layout.split(frames)))
 
     def process(self, frames: torch.Tensor, out: torch.Tensor) -> None:
         """I420 uint8 frames (B, H*3/2, W) -> the packed I420 output frames in `out`."""
-        y, uv = split_i420(frames)
+        y, uv = self._layout.split(frames)
         with self.clock.stage("depth"):
             nearness = self.nearness(_planes(y, uv))
         with self.clock.stage("synthesis"):
             self._synthesise(frames, nearness, out)
 
     def _synthesise(self, frames: torch.Tensor, nearness: torch.Tensor, out: torch.Tensor) -> None:
-        y, uv = split_i420(frames)
+        layout = self._layout
+        y, uv = layout.split(frames)
         height, width = y.shape[-2:]
-        out_y, out_uv = split_i420(out)
+        out_y, out_uv = layout.split(out)
         if self._format is StereoFormat.DEPTH:
-            _store(depth_planes(resize(nearness, (height, width)), self._colour), out_y, out_uv)
+            depth = depth_planes(resize(nearness, (height, width)), self._colour, layout)
+            _store(depth, out_y, out_uv, layout.max_value)
             return
         if not self._estimator.absolute:
             radius = round(EDGE_DILATION_PX * nearness.shape[-1] / width)
@@ -135,14 +145,15 @@ class StereoProcessor:
         views = _eye_views(self._format, out_y, out_uv, height, width)
         if views is None:  # halved or mixed formats: render whole eyes, then pack
             eyes = [self._eye_buffer(frames, side) for side in ("left", "right")]
-            eye_views = [split_i420(eye) for eye in eyes]
+            eye_views = [layout.split(eye) for eye in eyes]
             self._render(y, uv, grids, share, eye_views)
-            _paint(y, uv, holes, eye_views, self._preview)
-            left, right = (_planes(*split_i420(eye)) for eye in eyes)
-            _store(pack(self._format, left, right, self._colour), out_y, out_uv)
+            _paint(y, uv, holes, eye_views, self._preview, layout.max_value)
+            left, right = (_planes(*layout.split(eye)) for eye in eyes)
+            packed = pack(self._format, left, right, self._colour, layout)
+            _store(packed, out_y, out_uv, layout.max_value)
         else:
             self._render(y, uv, grids, share, views)
-            _paint(y, uv, holes, views, self._preview)
+            _paint(y, uv, holes, views, self._preview, layout.max_value)
 
     def _eye_buffer(self, frames: torch.Tensor, side: str) -> torch.Tensor:
         return self._renderer.buffer(
@@ -160,18 +171,20 @@ class StereoProcessor:
         """Both eyes of every frame, one frame at a time (its buffers stay in cache)."""
         renderer = self._renderer
         height, width = y.shape[-2:]
+        wide = y.dtype != torch.uint8
         for index in range(y.shape[0]):
-            luma_taps = renderer.taps(y[index : index + 1], "y")
-            chroma_taps = renderer.taps(uv[index], "uv")
+            luma = y[index : index + 1] if wide else renderer.taps(y[index : index + 1], "y")
+            chroma_taps = uv[index] if wide else renderer.taps(uv[index], "uv")
+            resample = renderer.resample_wide if wide else renderer.resample
             for grid, (eye_y, eye_uv) in zip(grids, views, strict=True):
                 if grid is None:
                     eye_y[index].copy_(y[index])
                     eye_uv[index].copy_(uv[index])
                     continue
                 positions = renderer.positions(grid[index], height // share, width)
-                renderer.resample(luma_taps, positions, eye_y[index : index + 1])
-                chroma = renderer.chroma_positions(positions, height)
-                renderer.resample(chroma_taps, chroma, eye_uv[index])
+                resample(luma, positions, eye_y[index : index + 1])
+                chroma = renderer.chroma_positions(positions, height, self._layout.chroma_shift)
+                resample(chroma_taps, chroma, eye_uv[index])
 
 
 def _paint(
@@ -180,6 +193,7 @@ def _paint(
     holes: list[tuple[Warp, float] | None],
     views: list[tuple[torch.Tensor, torch.Tensor]],
     preview: Planes | None,
+    top: int = 255,
 ) -> None:
     """Paints each eye's disocclusions from its background (see synthesis.fill_holes),
     on the depth map's grid, into the rendered planes; the source at the grid's size is
@@ -188,7 +202,7 @@ def _paint(
         return
     size = next(h[0].hole.shape[-2:] for h in holes if h is not None)
     planes = (y, uv[:, 0], uv[:, 1])
-    if preview is not None and tuple(preview.y.shape) == (y.shape[0], *size):
+    if preview is not None and tuple(preview.y.shape) == (y.shape[0], *size) and top == 255:
         planes = (preview.y, preview.u, preview.v)
     small = torch.stack(
         [
@@ -203,15 +217,15 @@ def _paint(
         view, gain = entry
         filled = fill_colours(small, view, gain)
         for index in range(y.shape[0]):
-            paint_holes(eye_y[index : index + 1], filled[index, :1], view.hole[index])
-            paint_holes(eye_uv[index], filled[index, 1:], view.hole[index])
+            paint_holes(eye_y[index : index + 1], filled[index, :1], view.hole[index], top)
+            paint_holes(eye_uv[index], filled[index, 1:], view.hole[index], top)
 
 
 def _eye_views(
     fmt: StereoFormat, y: torch.Tensor, uv: torch.Tensor, height: int, width: int
 ) -> list[tuple[torch.Tensor, torch.Tensor]] | None:
     """Where each eye lands in the packed output, for formats that place eyes whole."""
-    half_w, half_h = width // 2, height // 2
+    half_w, half_h = uv.shape[-1] // 2, uv.shape[-2] // 2
     if fmt in (StereoFormat.FULL_SBS, StereoFormat.CROSS_EYED):
         first = (y[..., :width], uv[..., :half_w])
         second = (y[..., width:], uv[..., half_w:])
@@ -231,14 +245,21 @@ def resize(x: torch.Tensor, size: tuple[int, ...] | torch.Size) -> torch.Tensor:
 
 
 class ArrayPool:
-    """Hands out equally shaped uint8 arrays again once they are given back.
+    """Hands out equally shaped arrays again once they are given back.
 
     Frames cross threads (decode -> torch -> encode) in multi-megabyte arrays; a fresh
     one per batch costs page faults on every first touch, a recycled one does not.
     """
 
-    def __init__(self, shape: tuple[int, ...], keep: int = 4, pinned: bool = False) -> None:
+    def __init__(
+        self,
+        shape: tuple[int, ...],
+        dtype: type[np.generic] = np.uint8,
+        pinned: bool = False,
+        keep: int = 4,
+    ) -> None:
         self.shape = shape
+        self._dtype = dtype
         self._pinned = pinned  # page-locked (CUDA only): host<->GPU copies run async
         self._free: queue.Queue[np.ndarray] = queue.Queue(maxsize=keep)
 
@@ -247,8 +268,9 @@ class ArrayPool:
             return self._free.get_nowait()
         except queue.Empty:
             if self._pinned:  # the array keeps its tensor (and the pinned memory) alive
-                return torch.empty(self.shape, dtype=torch.uint8, pin_memory=True).numpy()
-            return np.empty(self.shape, dtype=np.uint8)
+                like = torch.from_numpy(np.empty(0, dtype=self._dtype))
+                return torch.empty(self.shape, dtype=like.dtype, pin_memory=True).numpy()
+            return np.empty(self.shape, dtype=self._dtype)
 
     def give(self, array: np.ndarray) -> None:
         with contextlib.suppress(queue.Full):

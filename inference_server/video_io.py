@@ -20,6 +20,7 @@ import numpy as np
 
 from inference_server.colour import ColourInfo
 from inference_server.encoding import SOFTWARE, codec_options, set_threads
+from inference_server.layout import I420, PlaneLayout
 from stereospot.domain.errors import MediaError
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class VideoSource:
     cropped: tuple[int, int]  # pixels dropped on the right and bottom (0 or 1)
     variable_rate: bool = False  # frame durations differ (see scan_packets)
     last_pts: int | None = None  # the latest frame start, when the scan saw every packet
+    bits: int = 8  # bits per sample of the decoded pictures
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,7 @@ def probe_source(path: Path) -> VideoSource:
         cropped=(width % 2, height % 2),
         variable_rate=scan.variable_rate,
         last_pts=scan.last_pts,
+        bits=max(c.bits for c in first.format.components),
     )
 
 
@@ -158,27 +161,36 @@ def scan_packets(container: av.container.InputContainer) -> PacketScan:
 
 
 def frame_to_i420(
-    frame: av.VideoFrame, width: int, height: int, out: np.ndarray | None = None
+    frame: av.VideoFrame,
+    width: int,
+    height: int,
+    out: np.ndarray | None = None,
+    layout: PlaneLayout = I420,
 ) -> np.ndarray:
-    """One decoded frame -> (height*3//2, width) uint8 (into `out`), cropping odd edges."""
-    if frame.format.name not in _NATIVE_FORMATS:
-        frame = frame.reformat(format="yuv420p")
-    if frame.width < width or frame.height < height:
-        frame = frame.reformat(width=width, height=height, format="yuv420p")
+    """One decoded frame -> (layout.rows(height), width) planes (into `out`), cropping
+    odd edges. Any other pixel format is converted by FFmpeg's swscale (`reformat`)."""
+    fmt = layout.pix_fmt
+    native = frame.format.name == fmt or (layout is I420 and frame.format.name in _NATIVE_FORMATS)
+    if not native or frame.width < width or frame.height < height:
+        frame = frame.reformat(width=max(width, frame.width), height=max(height, frame.height),
+                               format=fmt)  # fmt: skip
     if out is None:
-        out = np.empty((height * 3 // 2, width), dtype=np.uint8)
-    out[:height] = _plane(frame, 0)[:height, :width]
-    quarter = (height // 2) * (width // 2)
+        out = np.empty((layout.rows(height), width), dtype=layout.numpy_dtype)
+    out[:height] = _plane(frame, 0, layout)[:height, :width]
+    shift = layout.chroma_shift
+    ch, cw = height >> shift, width >> shift
     chroma = out[height:].reshape(-1)
-    chroma[:quarter] = _plane(frame, 1)[: height // 2, : width // 2].reshape(-1)
-    chroma[quarter:] = _plane(frame, 2)[: height // 2, : width // 2].reshape(-1)
+    chroma[: ch * cw] = _plane(frame, 1, layout)[:ch, :cw].reshape(-1)
+    chroma[ch * cw :] = _plane(frame, 2, layout)[:ch, :cw].reshape(-1)
     return out
 
 
-def _plane(frame: av.VideoFrame, index: int) -> np.ndarray:
+def _plane(frame: av.VideoFrame, index: int, layout: PlaneLayout = I420) -> np.ndarray:
     plane = frame.planes[index]
-    rows: np.ndarray = np.frombuffer(memoryview(plane), dtype=np.uint8)
-    return rows.reshape(-1, plane.line_size)[: plane.height, : plane.width]
+    dtype = layout.numpy_dtype
+    rows: np.ndarray = np.frombuffer(memoryview(plane), dtype=dtype)
+    size = np.dtype(dtype).itemsize
+    return rows.reshape(-1, plane.line_size // size)[: plane.height, : plane.width]
 
 
 # Players show a video with a damaged packet here and there; so do we: such packets are
@@ -254,14 +266,20 @@ class ArraySource(Protocol):
 
 
 def decode_batches(
-    path: Path, source: VideoSource, batch_size: int, arrays: ArraySource
+    path: Path,
+    source: VideoSource,
+    batch_size: int,
+    arrays: ArraySource,
+    layout: PlaneLayout = I420,
 ) -> Iterator[DecodedBatch]:
-    """Frames decoded straight into (batch_size, H*3//2, W) arrays taken from `arrays`."""
+    """Frames decoded straight into (batch_size, rows, W) arrays taken from `arrays`."""
     batch: DecodedBatch | None = None
     for frame, pts, duration in _timed_frames(path, source):
         if batch is None:
             batch = DecodedBatch(arrays.take(), [], [])
-        frame_to_i420(frame, source.width, source.height, out=batch.frames[len(batch.pts)])
+        frame_to_i420(
+            frame, source.width, source.height, out=batch.frames[len(batch.pts)], layout=layout
+        )
         batch.pts.append(pts)
         batch.durations.append(duration)
         if len(batch.pts) == batch_size:
@@ -271,7 +289,7 @@ def decode_batches(
         yield batch
 
 
-def decode_tail(path: Path, seconds: float) -> list[np.ndarray]:
+def decode_tail(path: Path, seconds: float, layout: PlaneLayout = I420) -> list[np.ndarray]:
     """The frames of the last `seconds` of a video (the warm-up for the next segment).
 
     Decoding starts at the keyframe before the tail when the file can seek there (the
@@ -281,18 +299,22 @@ def decode_tail(path: Path, seconds: float) -> list[np.ndarray]:
     if source.last_pts is not None:
         window_start = source.last_pts - round(seconds / source.time_base)
         try:
-            tail = _tail(path, source, seconds, seek_pts=max(0, window_start))
+            tail = _tail(path, source, seconds, max(0, window_start), layout)
         except MediaError:
             tail = None
         if tail is not None:
             return tail
-    tail = _tail(path, source, seconds, seek_pts=None)
+    tail = _tail(path, source, seconds, None, layout)
     assert tail is not None
     return tail
 
 
 def _tail(
-    path: Path, source: VideoSource, seconds: float, seek_pts: int | None
+    path: Path,
+    source: VideoSource,
+    seconds: float,
+    seek_pts: int | None,
+    layout: PlaneLayout = I420,
 ) -> list[np.ndarray] | None:
     """Frames starting strictly inside the last `seconds` before the latest frame start;
     None when a seek landed too late to see the whole window."""
@@ -303,7 +325,7 @@ def _tail(
         t = float(pts * source.time_base)
         first = t if first is None else first
         end = max(end, t)
-        kept.append((t, frame_to_i420(frame, source.width, source.height)))
+        kept.append((t, frame_to_i420(frame, source.width, source.height, layout=layout)))
         while kept and kept[0][0] < end - seconds - 1e-6:
             kept.pop(0)
     if seek_pts is not None and (first is None or first > end - seconds + 1e-6):
@@ -312,8 +334,9 @@ def _tail(
 
 
 class Encoder:
-    """H.264 (libx264, or NVENC when asked and usable) yuv420p writer keeping pts, time
-    base, rotation and colour metadata. Encoder choice and threads: see encoding.py."""
+    """Video writer keeping pts, time base, rotation and colour metadata: libx264 (or
+    NVENC, when chosen, see encoding.py) for 8-bit layouts, libx265 (main10 / main 4:4:4
+    10) for 10-bit; `lossless` is qp 0."""
 
     def __init__(
         self,
@@ -325,17 +348,22 @@ class Encoder:
         crf: int,
         preset: str,
         audio_from: Path | None = None,
+        layout: PlaneLayout = I420,
+        lossless: bool = False,
         encoder: str = SOFTWARE,
     ) -> None:
         self._container = av.open(str(path), mode="w")
+        self._layout = layout
         self._durations: dict[int, int] = {}
         self._audio_input: av.container.InputContainer | None = None
         self._audio_stream: av.audio.stream.AudioStream | None = None
-        stream = self._container.add_stream(encoder, rate=source.rate)
+        hevc = layout.bits > 8
+        codec = "libx265" if hevc else encoder
+        stream = self._container.add_stream(codec, rate=source.rate)
         assert isinstance(stream, av.VideoStream)
         stream.width = width
         stream.height = height
-        stream.pix_fmt = "yuv420p"
+        stream.pix_fmt = layout.pix_fmt
         stream.time_base = source.time_base
         ctx = stream.codec_context
         ctx.time_base = source.time_base
@@ -343,8 +371,17 @@ class Encoder:
         ctx.color_trc = source.colour.trc
         ctx.colorspace = source.colour.matrix
         ctx.color_range = source.colour.range
-        ctx.options = {**codec_options(encoder, crf, preset), "movflags": "+faststart"}
-        set_threads(ctx, encoder)
+        options = {"preset": preset, "movflags": "+faststart"}
+        if hevc:
+            stream.codec_tag = "hvc1"  # what Apple players look for
+            params = "lossless=1" if lossless else f"crf={crf}"
+            options["x265-params"] = params + ":log-level=error"
+        elif lossless:
+            options["qp"] = "0"
+        else:
+            options.update(codec_options(codec, crf, preset))
+        ctx.options = options
+        set_threads(ctx, codec)
         if source.variable_rate:
             # Without B-frames, packets are in presentation order and an mp4 sample's
             # duration (the gap to the next one) is the frame's own: VFR timing, the
@@ -367,7 +404,7 @@ class Encoder:
         self._audio_stream = self._container.add_stream_from_template(audio_input.streams.audio[0])
 
     def write(self, i420: np.ndarray, pts: int, duration: int = 0) -> None:
-        frame = av.VideoFrame.from_ndarray(i420, format="yuv420p")
+        frame = _to_frame(i420, self._layout)
         frame.pts = pts
         if duration > 0:
             frame.duration = duration
@@ -405,3 +442,22 @@ class Encoder:
             self._container.close()
         except av.error.FFmpegError:
             log.debug("closing an aborted output failed", exc_info=True)
+
+
+def _to_frame(planes: np.ndarray, layout: PlaneLayout) -> av.VideoFrame:
+    """(rows, W) planes in `layout` -> a VideoFrame of the layout's pixel format."""
+    if layout is I420 or layout.pix_fmt == "yuv420p":
+        return av.VideoFrame.from_ndarray(planes, format="yuv420p")
+    height, width = layout.height(planes.shape[0]), planes.shape[1]
+    frame = av.VideoFrame(width, height, layout.pix_fmt)
+    shift = layout.chroma_shift
+    ch, cw = height >> shift, width >> shift
+    chroma = planes[height:].reshape(-1)
+    sources = (
+        planes[:height],
+        chroma[: ch * cw].reshape(ch, cw),
+        chroma[ch * cw :].reshape(ch, cw),
+    )
+    for index, source in enumerate(sources):
+        _plane(frame, index, layout)[:] = source
+    return frame

@@ -114,14 +114,36 @@ class ViewRenderer:
         fixed = self.buffer("positions", (rows, width), torch.int32, grid.device)
         return fixed.copy_(up.view(rows, width))
 
-    def chroma_positions(self, luma_positions: torch.Tensor, frame_height: int) -> torch.Tensor:
-        """Luma positions (rows,W) -> 4:2:0 chroma positions (H/2,W/2), same fixed point."""
+    def chroma_positions(
+        self, luma_positions: torch.Tensor, frame_height: int, chroma_shift: int = 1
+    ) -> torch.Tensor:
+        """Luma positions (rows,W) -> 4:2:0 chroma positions (H/2,W/2), same fixed point;
+        for 4:4:4 (chroma_shift 0) the luma positions themselves."""
+        if chroma_shift == 0:
+            return luma_positions
         rows, width = luma_positions.shape
         out = self.buffer(
             "chroma.positions", (frame_height // 2, width // 2), torch.int32, luma_positions.device
         )
         step = 2 * rows // frame_height  # rows of positions per chroma row
         return torch.bitwise_right_shift(luma_positions[::step, ::2], 1, out=out)
+
+    def resample_wide(
+        self, plane: torch.Tensor, positions: torch.Tensor, out: torch.Tensor
+    ) -> None:
+        """resample for planes of more than 8 bits (int16 `plane` (C,H,W) into `out`):
+        the same rounded fixed-point lerp, with two gathers instead of packed taps."""
+        channels, height, width = plane.shape
+        rows = positions.shape[0]
+        shape = (channels, rows, height // rows, width)
+        by_row = positions.view(1, rows, 1, width)
+        index = torch.bitwise_right_shift(by_row, FRACTION_BITS).long().expand(shape)
+        fraction = torch.bitwise_and(by_row, _ONE - 1)
+        source = plane.reshape(shape).to(torch.int32)
+        lo = torch.gather(source, -1, index)
+        hi = torch.gather(source, -1, (index + 1).clamp_(max=width - 1))
+        value = (hi - lo).mul_(fraction).add_(lo * _ONE + _ONE // 2)
+        out.view(shape).copy_(value.bitwise_right_shift_(FRACTION_BITS))
 
     def resample(self, taps: torch.Tensor, positions: torch.Tensor, out: torch.Tensor) -> None:
         """Row-wise lerp of packed `taps` (C,H,W) at `positions` (rows,W) into uint8 `out`
@@ -142,7 +164,9 @@ class ViewRenderer:
         out.view(shape).copy_(got.bitwise_right_shift_(FRACTION_BITS))
 
 
-def paint_holes(out: torch.Tensor, filled: torch.Tensor, hole: torch.Tensor) -> None:
+def paint_holes(
+    out: torch.Tensor, filled: torch.Tensor, hole: torch.Tensor, top: int = 255
+) -> None:
     """Writes the disocclusion fill into uint8 planes `out` (C,H,W, any strides).
 
     `filled` (C,h,w) float 0..255 and `hole` (h,w) bool are on the depth map's grid; a
@@ -178,4 +202,4 @@ def paint_holes(out: torch.Tensor, filled: torch.Tensor, hole: torch.Tensor) -> 
             filled.unsqueeze(0), grid, mode="bilinear", padding_mode="border",
             align_corners=False,
         ).view(channels, -1)  # fmt: skip
-    out[:, y, x] = values.round().clamp_(0, 255).to(out.dtype)
+    out[:, y, x] = values.round().clamp_(0, top).to(out.dtype)

@@ -27,6 +27,12 @@ class InferenceBackendKind(StrEnum):
     SAGEMAKER = "sagemaker"  # SageMaker async endpoint
 
 
+class AuthMode(StrEnum):
+    NONE = "none"  # only while the web app listens on loopback
+    PASSWORD = "password"  # noqa: S105 - one password (its scrypt hash), a login page, API tokens
+    OIDC_HEADER = "oidc-header"  # the identity an AWS load balancer's OIDC action signs
+
+
 class QueueTimeouts(BaseModel):
     """Visibility timeouts in seconds (as in Terraform)."""
 
@@ -69,6 +75,7 @@ class AwsSettings(BaseModel):
     ingest_queue_url: str = ""
     job_events_queue_url: str = ""  # DynamoDB streams -> EventBridge Pipes -> this queue
     sagemaker_endpoint: str = ""
+    sagemaker_runtime_url: str | None = None  # the runtime API's endpoint, if not the default
     multipart_threshold_bytes: int = 64 * 1024 * 1024
 
 
@@ -91,7 +98,8 @@ class Settings(BaseSettings):
     inference_retry_base_s: float = Field(default=1.0, ge=0)  # doubles per retry, with jitter
     inference_ready_timeout_s: float = Field(default=300.0, ge=0)  # wait at worker start
     inference_max_in_flight: int = Field(default=4, ge=1, le=1000)  # sagemaker, all workers
-    inference_invocation_timeout_s: int = Field(default=3600, ge=60)  # a lost response's slot
+    inference_invocation_timeout_s: int = Field(default=3600, ge=1)  # a lost response's slot
+    inference_slot_wait_s: int = Field(default=5, ge=0, le=900)  # all slots taken: retry in
     triton_model: str = "stereo"
     # The inference server (`stereospot inference serve|triton`).
     depth_model: str = "auto"  # model id, local directory, builtin, auto
@@ -123,6 +131,11 @@ class Settings(BaseSettings):
     trusted_hosts: str = ""
     # Proxies whose X-Forwarded-Proto/-For are believed (networks, e.g. the ALB's subnets).
     trusted_proxies: str = ""
+    auth: AuthMode = AuthMode.NONE
+    auth_password_hash: SecretStr | None = None  # from `stereospot hash-password`
+    auth_oidc_key_url: str = "https://public-keys.auth.elb.{region}.amazonaws.com/{kid}"
+    auth_oidc_signer: str = ""  # the load balancer's ARN; when set, tokens must name it
+    auth_session_hours: int = Field(default=7 * 24, ge=1)
 
     def resolved_data_dir(self) -> Path:
         return self.data_dir.expanduser().resolve()

@@ -54,6 +54,9 @@ def policy_from(settings: Settings) -> Policy:
         reassembly_lock_ttl_s=settings.reassembly_lock_ttl_s,
         reassembly_lease_s=settings.reassembly_lease_s,
         abandoned_upload_s=settings.abandoned_upload_s,
+        invocation_ttl_s=settings.inference_invocation_timeout_s,
+        max_in_flight=settings.inference_max_in_flight,
+        slot_wait_s=settings.inference_slot_wait_s,
     )
 
 

@@ -58,6 +58,21 @@ class SyntheticView(StrEnum):
     RIGHT = "right"
 
 
+class PixelFormat(StrEnum):
+    """The output video's pixel format. AUTO: yuv420p, or 10-bit 4:2:0 for a PQ/HLG source."""
+
+    AUTO = "auto"
+    YUV420P = "yuv420p"  # 8-bit 4:2:0 H.264 (plays everywhere)
+    YUV444P = "yuv444p"  # 8-bit 4:4:4 H.264 (full-resolution colour)
+    YUV420P10LE = "yuv420p10le"  # 10-bit 4:2:0 HEVC main10 (HDR)
+
+
+CONVERGENCE_HELP = (
+    "Screen plane: 0 puts everything behind the screen, 1 in front of it; below 0 "
+    "(down to -1) is a parallel rig, everything in front of the screen."
+)
+
+
 class ConversionSettings(BaseModel):
     """How a video is turned into 3D. Validated, immutable."""
 
@@ -66,8 +81,14 @@ class ConversionSettings(BaseModel):
     divergence: float = Field(
         default=2.0, gt=0.0, le=10.0, description="Maximum parallax, in % of the frame width."
     )
-    convergence: float = Field(
-        default=0.5, ge=0.0, le=1.0, description="Screen plane: 0 = far, 1 = near."
-    )
+    convergence: float = Field(default=0.5, ge=-1.0, le=1.0, description=CONVERGENCE_HELP)
     synthetic_view: SyntheticView = SyntheticView.BOTH
     depth_model: str = Field(default="auto", min_length=1, max_length=200)
+    pixel_format: PixelFormat = Field(
+        default=PixelFormat.AUTO,
+        description="Output pixel format: auto (yuv420p; 10-bit for HDR sources), yuv420p, "
+        "yuv444p or yuv420p10le (10-bit HEVC).",
+    )
+    lossless: bool = Field(
+        default=False, description="Mathematically lossless video (4:4:4, qp 0), for measuring."
+    )

@@ -4,7 +4,9 @@
     segments/{job}/{index:05d}_{total:05d}_{format}.mp4
     jobs/{job}/segments/{index:05d}.mp4
     jobs/{job}/final.mp4
+    jobs/{job}/poster.jpg     (no event is routed for it)
     jobs/{job}/.reassembly-done
+    sagemaker-invocation-requests/{job}/{index:05d}.json   (async inference request bodies)
 
 Parsing is strict: a job id that is not a canonical UUID, or any `..`, never parses.
 """
@@ -57,13 +59,32 @@ def final_key(job_id: UUID) -> str:
     return f"jobs/{job_id}/final.mp4"
 
 
+def poster_key(job_id: UUID) -> str:
+    """The result's poster frame (written before final.mp4, so it is there on completion)."""
+    return f"jobs/{job_id}/poster.jpg"
+
+
 def reassembly_done_key(job_id: UUID) -> str:
     return f"jobs/{job_id}/.reassembly-done"
 
 
+INVOCATION_REQUEST_PREFIX = "sagemaker-invocation-requests/"
+
+
+def invocation_request_key(job_id: UUID, index: int) -> str:
+    """Where the request JSON of a segment's async inference is stored (InputLocation)."""
+    _check_index(index)
+    return f"{INVOCATION_REQUEST_PREFIX}{job_id}/{index:05d}.json"
+
+
 def job_prefixes(job_id: UUID) -> tuple[str, ...]:
     """Every prefix under which objects of this job live (for removal)."""
-    return (f"input/{job_id}/", f"segments/{job_id}/", f"jobs/{job_id}/")
+    return (
+        f"input/{job_id}/",
+        f"segments/{job_id}/",
+        f"jobs/{job_id}/",
+        f"{INVOCATION_REQUEST_PREFIX}{job_id}/",
+    )
 
 
 @dataclass(frozen=True)

@@ -132,13 +132,30 @@ class Invocation:
 
 class InferenceInvocationStore(Protocol):
     """Async inference output location -> (job, segment). put is an upsert; get of an
-    expired or absent record is None."""
+    expired or absent record is None.
+
+    In-flight slots: the cap on async invocations shared by every video-worker process.
+    - acquire_slot(holder, now, ttl_s, capacity): the slot number (0..capacity-1) this
+      holder now holds, or None when all `capacity` slots are held. A holder that holds a
+      live slot already gets it again (its TTL renewed). Of racing acquirers of one free
+      slot exactly one wins (conditional writes); a slot past its TTL counts as free, so
+      a response that never arrives frees its slot after ttl_s.
+    - release_slot(holder): frees the holder's slot; nothing if it holds none (or its slot
+      expired and was taken by another holder since).
+    - live_slots(now, capacity): how many of the slots are held now.
+    """
 
     def put(self, invocation: Invocation, now: datetime, ttl_s: int) -> None: ...
 
     def get(self, output_location: str, now: datetime) -> Invocation | None: ...
 
     def delete(self, output_location: str) -> None: ...
+
+    def acquire_slot(self, holder: str, now: datetime, ttl_s: int, capacity: int) -> int | None: ...
+
+    def release_slot(self, holder: str) -> None: ...
+
+    def live_slots(self, now: datetime, capacity: int) -> int: ...
 
 
 # --------------------------------------------------------------------------- storage
@@ -255,6 +272,10 @@ class VideoToolkit(Protocol):
         """Segments in order by stream copy, plus the source's audio by stream copy, faststart."""
         ...
 
+    def poster(self, video: Path, out: Path) -> None:
+        """One representative frame of `video` as a JPEG (MediaError if none)."""
+        ...
+
 
 @dataclass(frozen=True)
 class ConversionRequest:
@@ -278,6 +299,7 @@ class ConversionResult:
     completed: bool
     output_location: str | None = None
     output_event: bool = True
+    failure_location: str | None = None  # where an async failure object would appear
 
 
 ProgressCallback = Callable[[int, int], None]  # (frames done, frames total)

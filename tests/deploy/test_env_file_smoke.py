@@ -29,6 +29,10 @@ pytestmark = pytest.mark.aws
 REPRESENTATIVE = {
     "STEREOSPOT_PLATFORM": "aws",
     "STEREOSPOT_PUBLIC_URL": "http://stereo-dev-web-123456.us-east-1.elb.amazonaws.com",
+    "STEREOSPOT_AUTH": "oidc-header",
+    "STEREOSPOT_AUTH_OIDC_SIGNER": (
+        "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/dev-web/0123456789abcdef"
+    ),
     "STEREOSPOT_TRUSTED_PROXIES": "10.40.0.0/20,10.40.16.0/20",
     "STEREOSPOT_LOG_LEVEL": "INFO",
     "STEREOSPOT_VAPID_SUBJECT": "mailto:admin@localhost",

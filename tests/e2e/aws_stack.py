@@ -103,13 +103,15 @@ class AwsStack:
 
     # ------------------------------------------------------------------ processes
 
-    def start(self) -> None:
-        """The web app and one worker of each kind, all at once; returns when the web app
-        answers (the workers need no waiting: SQS keeps what arrives before they poll)."""
+    def start(self, video_workers: int = 1) -> None:
+        """The web app and one worker of each kind (or more video workers), all at once;
+        returns when the web app answers (the workers need no waiting: SQS keeps what
+        arrives before they poll)."""
         port = free_port()
         self._spawn("web", ["web", "--host", "127.0.0.1", "--port", str(port)])
         self._spawn("media-worker", ["worker", "media"])
-        self._spawn("video-worker", ["worker", "video"])
+        for number in range(video_workers):
+            self._spawn("video-worker" + (f"-{number + 1}" if number else ""), ["worker", "video"])
         self.url = f"http://127.0.0.1:{port}"
         self.wait(self._web_answers, _START_TIMEOUT_S, "the web app to answer")
 

@@ -47,13 +47,16 @@ def fast_env() -> dict[str, str]:
 
 @contextmanager
 def running_serve(
-    root: Path, start_timeout_s: float = 60, extra_env: dict[str, str] | None = None
+    root: Path,
+    start_timeout_s: float = 60,
+    extra_env: dict[str, str] | None = None,
+    workers: int = 1,
 ) -> Iterator[Server]:
     port = free_port()
     log_path = root / "serve.log"
     command = [
         *CLI, "serve", "--data-dir", str(root / "data"), "--host", "127.0.0.1",
-        "--port", str(port), "--media-workers", "1", "--video-workers", "1",
+        "--port", str(port), "--media-workers", str(workers), "--video-workers", str(workers),
     ]  # fmt: skip
     with log_path.open("w") as log:
         process = subprocess.Popen(

@@ -161,7 +161,7 @@ def test_a_job_goes_from_upload_to_a_downloaded_3d_video(
     # What the workers left: every segment's output, the final video, one completion per
     # segment, and nothing dead-lettered (no message failed even once for good).
     assert stack.deps.storage.list_keys(f"jobs/{job_id}/") == sorted(
-        [keys.final_key(job_id), keys.reassembly_done_key(job_id)]
+        [keys.final_key(job_id), keys.poster_key(job_id), keys.reassembly_done_key(job_id)]
         + [keys.output_segment_key(job_id, i) for i in range(3)]
     )
     assert [c.segment_index for c in stack.deps.completions.list(job_id)] == [0, 1, 2]

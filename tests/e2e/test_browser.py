@@ -9,6 +9,7 @@ Screenshots of every page, desktop and phone, go to test-artifacts/screenshots/.
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 from collections.abc import Iterator
@@ -114,6 +115,61 @@ def _canvas_pixels(page: Page, selector: str) -> np.ndarray:
     return np.array(data, dtype=np.uint8).reshape(height, width, 4)
 
 
+ANAGLYPH_FRAME = 18  # of the 12 fps clip: 1.5 s in
+
+
+def _check_anaglyph_view(page: Page) -> None:
+    """The red-cyan view's canvas matches an anaglyph made in Python from the same frame
+    of the downloaded result (red from the left half, green and blue from the right)."""
+    page.click('[data-view-mode="anaglyph"]')
+    at = (ANAGLYPH_FRAME + 0.5) / 12
+    page.evaluate(f"document.querySelector('video[data-player]').currentTime = {at}")
+    page.wait_for_function(
+        f"() => Math.abs(Number(document.querySelector('[data-viewer-canvas]').dataset.drawnAt)"
+        f" - {at}) < 0.01"
+    )
+    page.wait_for_timeout(200)
+    shown = _canvas_pixels(page, "[data-viewer-canvas]")[..., :3].astype(int)
+    video_url = page.get_attribute("video[data-player]", "src")
+    body = page.request.get(page.url.split("/jobs/")[0] + str(video_url)).body()
+    with av.open(io.BytesIO(body)) as container:
+        for number, frame in enumerate(container.decode(video=0)):
+            if number == ANAGLYPH_FRAME:
+                rgb = frame.to_ndarray(format="rgb24").astype(int)
+                break
+    half = rgb.shape[1] // 2
+    expected = np.concatenate([rgb[:, :half, :1], rgb[:, half:, 1:]], axis=2)
+    assert shown.shape == expected.shape
+    error = np.abs(shown - expected).mean()
+    print(f"anaglyph canvas vs Python: mean abs difference {error:.2f} levels")
+    assert error < 6, error
+    page.click('[data-view-mode="wiggle"]')
+    page.click('[data-view-mode="cross"]')
+    assert _canvas_pixels(page, "[data-viewer-canvas]").shape[1] == 2 * half
+    page.click('[data-view-mode="anaglyph"]')
+
+
+def _check_vr_button(browser: Browser, job_url: str) -> None:
+    """ "Enter VR" is hidden without navigator.xr, shown where immersive-vr is supported."""
+    for script, shown in (
+        ("delete Navigator.prototype.xr;", False),
+        (
+            "Object.defineProperty(Navigator.prototype, 'xr', {get: () => ("
+            "{isSessionSupported: async (mode) => mode === 'immersive-vr'})});",
+            True,
+        ),
+    ):
+        context = browser.new_context(viewport=DESKTOP)
+        context.add_init_script(script)
+        page = context.new_page()
+        page.goto(job_url)
+        page.wait_for_selector("[data-viewer]")
+        page.wait_for_timeout(300)
+        assert page.evaluate("'xr' in navigator") is shown
+        assert page.locator("[data-enter-vr]").is_visible() is shown
+        context.close()
+
+
 def _progress_log(page: Page) -> list[dict[str, Any]]:
     log: list[dict[str, Any]] = page.evaluate("window.__progress")
     return log
@@ -209,6 +265,9 @@ def test_choose_a_file_convert_follow_play_download_remove(
     )
     duration = page.evaluate("document.querySelector('video[data-player]').duration")
     assert 2.5 <= duration <= 3.5
+    page.evaluate("document.querySelector('video[data-player]').pause()")
+    _check_anaglyph_view(page)
+    _check_vr_button(browser, job_url)
     shoot(browser, job_url, "04-job-completed")
 
     # Download: the file name carries the title and the format's suffix.

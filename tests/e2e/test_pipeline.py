@@ -56,7 +56,7 @@ def assert_completed_once(pipeline: Pipeline, job_id: UUID, source: Path) -> Non
     completions = pipeline.deps.completions.list(job_id)
     assert [c.segment_index for c in completions] == list(range(job.total_segments))
     assert pipeline.deps.storage.list_keys(f"jobs/{job_id}/") == sorted(
-        [keys.final_key(job_id), keys.reassembly_done_key(job_id)]
+        [keys.final_key(job_id), keys.poster_key(job_id), keys.reassembly_done_key(job_id)]
         + [keys.output_segment_key(job_id, i) for i in range(job.total_segments)]
     )
     facts, expected = video_facts(pipeline.final_video(job_id)), video_facts(source)

@@ -100,6 +100,9 @@ class FakeToolkit:
         audio = b"+audio" if audio_source is not None else b""
         out.write_bytes(joined + audio)
 
+    def poster(self, video: Path, out: Path) -> None:
+        out.write_bytes(b"FAKEJPEG of " + video.read_bytes()[:20])
+
 
 class FakeInference:
     """Converts synchronously, writing the output object through the storage."""

@@ -5,8 +5,9 @@ environment = "dev"
 region      = "us-east-1"
 image_tag   = "v1"
 
-# sagemaker: an async GPU endpoint made here (scales to zero); http: an inference server
-# you run elsewhere (Triton or `stereospot inference serve`), given by inference_url.
+# sagemaker: an async GPU endpoint made here (scales to zero); http or triton: an
+# inference server you run elsewhere (`stereospot inference serve`, or Triton with
+# inference_server/triton_repository), given by inference_url.
 inference_mode          = "sagemaker"
 inference_image_tag     = "v1"
 inference_instance_type = "ml.g5.xlarge"

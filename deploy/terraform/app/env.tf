@@ -7,6 +7,8 @@ locals {
   environment_all = {
     STEREOSPOT_PLATFORM                       = "aws"
     STEREOSPOT_PUBLIC_URL                     = local.public_url
+    STEREOSPOT_AUTH                           = local.listener_auth ? "oidc-header" : "password"
+    STEREOSPOT_AUTH_OIDC_SIGNER               = local.listener_auth ? module.alb.arn : ""
     STEREOSPOT_TRUSTED_PROXIES                = join(",", module.network.public_subnet_cidrs)
     STEREOSPOT_LOG_LEVEL                      = var.log_level
     STEREOSPOT_VAPID_SUBJECT                  = var.vapid_subject
@@ -45,6 +47,11 @@ locals {
   task_secrets = {
     STEREOSPOT_SECRET_KEY        = module.secrets.signing_secret_arn
     STEREOSPOT_VAPID_PRIVATE_KEY = module.secrets.vapid_private_key_arn
+  }
+
+  # Only the web app: its password hash, when the load balancer does not sign users in.
+  web_secrets = local.listener_auth ? {} : {
+    STEREOSPOT_AUTH_PASSWORD_HASH = module.secrets.auth_password_hash_arn
   }
 
   # The inference container's settings (sagemaker mode); empty values left out.

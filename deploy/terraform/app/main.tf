@@ -27,6 +27,10 @@ locals {
     ])))
   }
 
+  # The load balancer signs in every request (OIDC or Cognito, HTTPS only); otherwise the
+  # web app asks for its own password.
+  listener_auth = var.certificate_arn != "" && (var.oidc != null || var.cognito != null)
+
   public_url = var.public_url != "" ? trimsuffix(var.public_url, "/") : module.alb.public_url
   origin     = regex("^https?://[^/]+", local.public_url)
 }
@@ -82,6 +86,7 @@ module "secrets" {
   name                 = local.name
   hf_token_secret      = var.hf_token_secret
   ytdlp_cookies_secret = var.ytdlp_cookies_secret
+  auth_password_secret = !local.listener_auth
   recovery_window_days = var.force_destroy ? 0 : 7
 }
 
@@ -133,6 +138,7 @@ module "ecs" {
   }
   environment            = local.environment
   secrets                = local.task_secrets
+  web_secrets            = local.web_secrets
   input_bucket           = module.storage.input_bucket
   output_bucket          = module.storage.output_bucket
   table_arns             = module.tables.arns

@@ -49,12 +49,13 @@ output "alarm_topic_arn" {
 }
 
 output "secret_arns" {
-  description = "Secrets Manager ARNs: signing secret, VAPID private key, HF token and yt-dlp cookies (empty when not created)."
+  description = "Secrets Manager ARNs: signing secret, VAPID private key, HF token, yt-dlp cookies and the web password hash (empty when not created)."
   value = {
     signing_secret    = module.secrets.signing_secret_arn
     vapid_private_key = module.secrets.vapid_private_key_arn
     hf_token          = module.secrets.hf_token_arn
     ytdlp_cookies     = module.secrets.ytdlp_cookies_arn
+    auth_password     = module.secrets.auth_password_hash_arn
   }
 }
 

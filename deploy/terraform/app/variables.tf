@@ -37,13 +37,13 @@ variable "inference_image_tag" {
 }
 
 variable "inference_mode" {
-  description = "sagemaker (async endpoint made here) or http (an inference server at inference_url, e.g. Triton or `stereospot inference serve` on a GPU host)."
+  description = "sagemaker (async endpoint made here), http (`stereospot inference serve` at inference_url) or triton (a Triton server at inference_url), the last two on GPU hosts you run."
   type        = string
   default     = "sagemaker"
 }
 
 variable "inference_url" {
-  description = "Inference server base URL in http mode."
+  description = "Inference server base URL in http or triton mode."
   type        = string
   default     = ""
 }
@@ -144,7 +144,7 @@ variable "nat_gateway" {
 }
 
 variable "interface_endpoints" {
-  description = "Interface VPC endpoints for SQS, ECR, Logs, Secrets Manager, SageMaker runtime and CloudWatch (about 7 USD a month each per zone)."
+  description = "Interface VPC endpoints for SQS, ECR, Logs, Secrets Manager, SageMaker API and runtime and CloudWatch (about 7 USD a month each per zone)."
   type        = bool
   default     = true
 }

@@ -123,6 +123,11 @@ class AwsJobEvents:
         self._dropped = 0  # events that fell off the front of the log
         self._lock = threading.Lock()
 
+    @property
+    def has_source(self) -> bool:
+        """False without a queue: the web app then polls the stores instead."""
+        return self._queue is not None
+
     def publish(self, event: JobEvent) -> None:
         """Nothing to do: the DynamoDB stream carries every change."""
 

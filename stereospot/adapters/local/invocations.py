@@ -15,6 +15,11 @@ _SCHEMA = (
         segment_index INTEGER NOT NULL,
         expires_at REAL NOT NULL
     )""",
+    """CREATE TABLE IF NOT EXISTS inference_slots (
+        slot INTEGER PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expires_at REAL NOT NULL
+    )""",
 )
 
 
@@ -61,3 +66,46 @@ class SqliteInvocationStore:
             db.execute(
                 "DELETE FROM inference_invocations WHERE output_location = ?", (output_location,)
             )
+
+    def acquire_slot(self, holder: str, now: datetime, ttl_s: int, capacity: int) -> int | None:
+        at, until = now.timestamp(), now.timestamp() + ttl_s
+        with self._db.write() as db:  # one writer at a time: the check and the claim are one
+            row = db.execute(
+                "SELECT slot FROM inference_slots WHERE holder = ? AND expires_at > ?",
+                (holder, at),
+            ).fetchone()
+            if row is not None:
+                db.execute(
+                    "UPDATE inference_slots SET expires_at = ? WHERE slot = ?", (until, row[0])
+                )
+                return int(row[0])
+            live = {
+                int(r[0])
+                for r in db.execute(
+                    "SELECT slot FROM inference_slots WHERE expires_at > ?", (at,)
+                ).fetchall()
+            }
+            free = next((slot for slot in range(capacity) if slot not in live), None)
+            if free is None:
+                return None
+            db.execute(
+                "INSERT OR REPLACE INTO inference_slots (slot, holder, expires_at)"
+                " VALUES (?, ?, ?)",
+                (free, holder, until),
+            )
+            return free
+
+    def release_slot(self, holder: str) -> None:
+        with self._db.write() as db:
+            db.execute("DELETE FROM inference_slots WHERE holder = ?", (holder,))
+
+    def live_slots(self, now: datetime, capacity: int) -> int:
+        row = (
+            self._db.connection()
+            .execute(
+                "SELECT COUNT(*) FROM inference_slots WHERE slot < ? AND expires_at > ?",
+                (capacity, now.timestamp()),
+            )
+            .fetchone()
+        )
+        return int(row[0])

@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from stereospot.adapters.media.concat import concat
+from stereospot.adapters.media.poster import poster
 from stereospot.adapters.media.probe import probe
 from stereospot.adapters.media.split import split
 from stereospot.domain.media import SegmentFile, VideoInfo
 
 
 class PyAVToolkit:
-    """probe / split / concat; every user-caused problem raises MediaError with a sentence."""
+    """probe / split / concat / poster; user-caused problems raise MediaError (a sentence)."""
 
     def probe(self, path: Path) -> VideoInfo:
         return probe(Path(path))
@@ -26,3 +27,6 @@ class PyAVToolkit:
             Path(audio_source) if audio_source is not None else None,
             Path(out),
         )
+
+    def poster(self, video: Path, out: Path) -> None:
+        poster(Path(video), Path(out))

@@ -7,6 +7,7 @@ idempotent; completing a job is a conditional save whose winner alone sends Web 
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import deque
 from datetime import datetime
@@ -14,6 +15,8 @@ from uuid import UUID
 
 from stereospot.domain import keys, routing
 from stereospot.domain.errors import InvalidKey, MediaError
+from stereospot.domain.inference import failure_reason
+from stereospot.domain.messages import SegmentReady
 from stereospot.domain.model import Job, JobStatus, SegmentCompletion, SegmentProgress
 from stereospot.domain.ports import ConversionRequest, Invocation, ProgressCallback
 from stereospot.domain.services.deps import Deps
@@ -75,16 +78,30 @@ def handle_segment_ready(
         settings=job.settings,
         previous_input_key=previous,
     )
+    asynchronous = bool(getattr(deps.inference, "asynchronous", False))
+    holder = slot_holder(job_id, segment_index)
+    if asynchronous and not _take_slot(deps, holder, total_segments, input_key, request):
+        return
     reporter = ProgressReporter(deps, job, segment_index, on_progress)
     reporter.start()
     try:
         result = deps.inference.convert(request, reporter)
     except MediaError as exc:
+        if asynchronous:
+            deps.invocations.release_slot(holder)
         fail_job(deps, job_id, str(exc))
         return
+    except Exception:
+        if asynchronous:
+            deps.invocations.release_slot(holder)
+        raise
     if not result.completed and result.output_location is not None:
-        invocation = Invocation(location_key(result.output_location), job_id, segment_index)
-        deps.invocations.put(invocation, deps.clock.now(), deps.policy.invocation_ttl_s)
+        now, ttl_s = deps.clock.now(), deps.policy.invocation_ttl_s
+        for location in (result.output_location, result.failure_location):
+            if location is not None:
+                deps.invocations.put(
+                    Invocation(location_key(location), job_id, segment_index), now, ttl_s
+                )
         log.info("segment submitted for async inference", extra=extra)
     else:
         log.info("segment converted", extra=extra)
@@ -166,6 +183,36 @@ class ProgressReporter:
         )
 
 
+def slot_holder(job_id: UUID, segment_index: int) -> str:
+    return f"{job_id}/{segment_index}"
+
+
+def _take_slot(
+    deps: Deps, holder: str, total_segments: int, input_key: str, request: ConversionRequest
+) -> bool:
+    """An in-flight slot for an async invocation (the cap holds across every video worker),
+    or, when all are taken, the segment offered again in a while (a new message, so waiting
+    never uses up the queue's receives) and False."""
+    slot = deps.invocations.acquire_slot(
+        holder, deps.clock.now(), deps.policy.invocation_ttl_s, deps.policy.max_in_flight
+    )
+    if slot is not None:
+        return True
+    again = SegmentReady(
+        job_id=request.job_id,
+        segment_index=request.segment_index,
+        total_segments=total_segments,
+        key=input_key,
+    )
+    deps.queues[routing.QueueName.VIDEO_WORKER].send(again.to_body(), deps.policy.slot_wait_s)
+    log.info(
+        "every inference slot is taken; segment offered again in %d s",
+        deps.policy.slot_wait_s,
+        extra=context(request.job_id, request.segment_index),
+    )
+    return False
+
+
 def handle_output_object(deps: Deps, key: str) -> None:
     """React to a new object under jobs/ (or an async inference result)."""
     if key.startswith(_INFERENCE_PREFIXES):
@@ -230,19 +277,36 @@ def _complete(deps: Deps, job_id: UUID) -> None:
 
 
 def _handle_inference_result(deps: Deps, key: str) -> None:
+    """A SageMaker async response (status JSON: the server wrote the segment itself) or
+    failure object arrived: complete or fail the segment, then free its in-flight slot."""
     invocation = deps.invocations.get(key, deps.clock.now())
     if invocation is None:
         raise UnknownInvocation(f"no invocation recorded for {key!r} (yet)")
-    extra = context(invocation.job_id, invocation.segment_index)
-    if key.startswith(routing.INFERENCE_FAILURE_PREFIX):
-        detail = deps.storage.get_bytes(key)[:300].decode("utf-8", "replace").strip()
-        reason = f"Segment {invocation.segment_index + 1} could not be converted"
-        fail_job(deps, invocation.job_id, f"{reason}: {detail}" if detail else f"{reason}.")
+    job_id, index = invocation.job_id, invocation.segment_index
+    extra = context(job_id, index)
+    body = deps.storage.get_bytes(key)
+    if key.startswith(routing.INFERENCE_FAILURE_PREFIX) or _says_error(body):
+        detail = failure_reason(body[:4096])
+        reason = f"Segment {index + 1} could not be converted"
+        fail_job(deps, job_id, f"{reason}: {detail}" if detail else f"{reason}.")
     else:
-        output_key = keys.output_segment_key(invocation.job_id, invocation.segment_index)
-        with deps.scratch.directory() as work:
-            result = work / "result.mp4"
-            deps.storage.get_file(key, result)
-            deps.storage.put_file(output_key, result)  # fires the segment's output event
-        log.info("async inference result stored", extra=extra)
+        output_key = keys.output_segment_key(job_id, index)
+        if not deps.storage.exists(output_key):  # a response that is the video itself
+            with deps.scratch.directory() as work:
+                result = work / "result.mp4"
+                deps.storage.get_file(key, result)
+                deps.storage.put_file(output_key, result)  # fires the segment's output event
+        _record_completion(deps, job_id, index, output_key)
+        log.info("async inference result recorded", extra=extra)
+    deps.invocations.release_slot(slot_holder(job_id, index))
     deps.invocations.delete(key)
+
+
+def _says_error(body: bytes) -> bool:
+    """A response object holding our status JSON with status "error"."""
+    if not body.startswith(b"{"):
+        return False
+    try:
+        return bool(json.loads(body).get("status") == "error")
+    except (ValueError, AttributeError):
+        return False

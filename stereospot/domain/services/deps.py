@@ -31,7 +31,9 @@ class Policy:
     download_url_expiry_s: int = 6 * 3600
     reassembly_lock_ttl_s: int = 7 * 24 * 3600
     reassembly_lease_s: int = 30 * 60
-    invocation_ttl_s: int = 24 * 3600
+    invocation_ttl_s: int = 24 * 3600  # also how long a lost async response holds its slot
+    max_in_flight: int = 4  # async invocations in flight, across every video worker
+    slot_wait_s: int = 5  # a segment finding every slot taken is offered again after this
     eta_sample_size: int = 20
     progress_interval_s: float = 1.0  # at most one progress write per segment this often
     abandoned_upload_s: int = 24 * 3600  # a job waiting longer for its file is removed

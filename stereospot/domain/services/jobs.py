@@ -10,7 +10,13 @@ from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
 from stereospot.domain import keys, naming, policies
-from stereospot.domain.errors import FetchError, IllegalTransition, JobNotFound, JobNotRemovable
+from stereospot.domain.errors import (
+    FetchError,
+    IllegalTransition,
+    InvalidKey,
+    JobNotFound,
+    JobNotRemovable,
+)
 from stereospot.domain.formats import ConversionSettings, StereoFormat
 from stereospot.domain.ids import new_job_id
 from stereospot.domain.messages import DeletionRequested, IngestRequested, PlatformSource, UrlSource
@@ -46,9 +52,11 @@ __all__ = [
     "list_completed",
     "list_failed",
     "list_in_progress",
+    "poster",
     "remove_abandoned_uploads",
     "request_deletion",
     "request_upload_url",
+    "source_received",
     "subscribe_push",
     "title_from_url",
 ]
@@ -146,6 +154,19 @@ def request_upload_url(deps: Deps, job_id: UUID, filename: str | None) -> str:
     )
 
 
+def source_received(deps: Deps, key: str) -> None:
+    """An upload this process received has landed: tell the live pages (the job shows
+    "Uploaded, waiting to start" before a worker takes it). Other keys: nothing."""
+    try:
+        parsed = keys.parse_key(key)
+    except InvalidKey:
+        return
+    if isinstance(parsed, keys.SourceKey):
+        job = deps.jobs.get(parsed.job_id)
+        if job is not None:
+            publish(deps, job, uploaded=True)
+
+
 def job_progress(deps: Deps, job: Job) -> policies.Progress:
     done = [c.segment_index for c in deps.completions.list(job.id)]
     reports = deps.progress.list(job.id) if job.status.in_progress else []
@@ -215,6 +236,15 @@ def download_url(
         expires_s if expires_s is not None else deps.policy.download_url_expiry_s,
         job.download_name() if attachment else None,
     )
+
+
+def poster(deps: Deps, job_id: UUID) -> bytes:
+    """The completed result's poster frame (JPEG); JobNotFound when there is none."""
+    job = get_visible_job(deps, job_id)
+    key = keys.poster_key(job_id)
+    if job.status is not JobStatus.COMPLETED or not deps.storage.exists(key):
+        raise JobNotFound(f"Job {job_id} has no poster frame.")
+    return deps.storage.get_bytes(key)
 
 
 def fail_job(deps: Deps, job_id: UUID, reason: str) -> Job | None:

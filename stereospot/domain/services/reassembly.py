@@ -9,6 +9,7 @@ only one claimant holds the lock, and a finished job is skipped.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from uuid import UUID
 
 from stereospot.domain import keys, policies
@@ -105,4 +106,15 @@ def _join(deps: Deps, job_id: UUID, total: int) -> None:
         deps.storage.get_file(keys.source_key(job_id), source)
         final = work / "final.mp4"
         deps.toolkit.concat(segments, source, final)
+        _poster(deps, job_id, final, work / "poster.jpg")
         deps.storage.put_file(keys.final_key(job_id), final)
+
+
+def _poster(deps: Deps, job_id: UUID, final: Path, out: Path) -> None:
+    """The poster goes first: final.mp4's event completes the job. Without one the page
+    simply shows no poster, so a failure here never fails the job."""
+    try:
+        deps.toolkit.poster(final, out)
+        deps.storage.put_file(keys.poster_key(job_id), out)
+    except Exception:
+        log.warning("no poster frame for the result", exc_info=True, extra=context(job_id))

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from stereospot.domain.formats import StereoFormat, SyntheticView
+from stereospot.domain.formats import PixelFormat, StereoFormat, SyntheticView
 from stereospot.entrypoints.cli.options import add_look_options
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
@@ -47,6 +47,18 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     parser.add_argument("--crf", type=int, default=18, help="x264 quality, 0..51 (default 18)")
     parser.add_argument("--preset", default="veryfast", help="x264 preset (default veryfast)")
+    parser.add_argument(
+        "--pixel-format",
+        choices=[f.value for f in PixelFormat],
+        default=PixelFormat.AUTO.value,
+        help="auto (yuv420p; 10-bit for PQ/HLG sources) | yuv420p | yuv444p | "
+        "yuv420p10le (10-bit HEVC main10)",
+    )
+    parser.add_argument(
+        "--lossless",
+        action="store_true",
+        help="lossless video (qp 0, 4:4:4; 10-bit HEVC for 10-bit formats), for measuring",
+    )
     parser.add_argument("--batch-size", type=int, default=8, help="frames per batch (default 8)")
     parser.add_argument(
         "--encoder",
@@ -111,6 +123,8 @@ def _handle(args: argparse.Namespace) -> int:
             convergence=args.convergence,
             synthetic_view=SyntheticView(args.synthetic_view),
             depth_model="external" if args.depth_video else args.depth_model,
+            pixel_format=PixelFormat(args.pixel_format),
+            lossless=args.lossless,
         )
     except ValidationError as exc:
         problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())

@@ -27,5 +27,6 @@ def add_look_options(parser: argparse.ArgumentParser) -> None:
         "--convergence",
         type=float,
         default=_DEFAULTS.convergence,
-        help=f"screen plane 0=far..1=near (default {_DEFAULTS.convergence})",
+        help="screen plane 0=far..1=near; below 0 (down to -1) a parallel rig, everything "
+        f"in front of the screen (default {_DEFAULTS.convergence})",
     )

@@ -57,6 +57,21 @@ def register(subparsers: Any) -> None:
     )
     worker.set_defaults(handler=_worker)
 
+    hashing = subparsers.add_parser(
+        "hash-password",
+        help="print the hash of a password, for STEREOSPOT_AUTH=password",
+        description="Reads the password from the terminal (or one line of stdin) and prints"
+        " its scrypt hash: set it as STEREOSPOT_AUTH_PASSWORD_HASH.",
+    )
+    hashing.set_defaults(handler=_hash_password)
+
+    token = subparsers.add_parser(
+        "token",
+        help="print a new API token for `stereospot submit --token` (uses the secret key)",
+    )
+    _add_data_dir(token)
+    token.set_defaults(handler=_token)
+
     config = subparsers.add_parser("config", help="print the effective settings as JSON")
     _add_data_dir(config)
     config.set_defaults(handler=_config)
@@ -155,6 +170,10 @@ def _run_web(args: argparse.Namespace, *, media_workers: int, video_workers: int
     os.environ.setdefault(PUBLIC_URL_ENV, hosting.display_url(args.host, args.port))
     settings = _load_settings()
     configure_logging(settings.log_level, role="web")
+    problem = auth_problem(settings, args.host)
+    if problem:
+        _err(problem)
+        return 2
     try:
         hosting.check_port(args.host, args.port)
     except hosting.PortUnavailable as exc:
@@ -178,6 +197,60 @@ def _run_web(args: argparse.Namespace, *, media_workers: int, video_workers: int
     finally:
         supervisor.stop()
     print("StereoSpot stopped.", flush=True)
+    return 0
+
+
+def auth_problem(settings: Any, host: str) -> str | None:
+    """Why the web app must not start with these settings on `host` (None if it may)."""
+    from stereospot.adapters.auth.passwords import check_hash_format
+    from stereospot.config import AuthMode
+    from stereospot.entrypoints.workers.hosting import is_loopback
+
+    if settings.auth is AuthMode.NONE and not is_loopback(host):
+        return (
+            f"refusing to listen on {host} without sign-in: anyone who can reach it could"
+            " list, download and delete every job. Set STEREOSPOT_AUTH=password and"
+            " STEREOSPOT_AUTH_PASSWORD_HASH (from `stereospot hash-password`), or"
+            " STEREOSPOT_AUTH=oidc-header behind an AWS load balancer; or listen on"
+            " 127.0.0.1."
+        )
+    if settings.auth is AuthMode.PASSWORD:
+        stored = settings.auth_password_hash
+        try:
+            check_hash_format(stored.get_secret_value() if stored else "")
+        except ValueError as exc:
+            return (
+                f"STEREOSPOT_AUTH=password needs STEREOSPOT_AUTH_PASSWORD_HASH ({exc});"
+                " make one with `stereospot hash-password`"
+            )
+    return None
+
+
+def _hash_password(args: argparse.Namespace) -> int:
+    import getpass
+
+    from stereospot.adapters.auth.passwords import hash_password
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            _err("the two passwords differ")
+            return 2
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 8:
+        _err("please use a password of at least 8 characters")
+        return 2
+    print(hash_password(password))
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    from stereospot.adapters.auth.passwords import mint_token
+    from stereospot.container import build_container
+
+    _apply_data_dir(args.data_dir)
+    print(mint_token(build_container(_load_settings()).secret_key()))
     return 0
 
 

@@ -26,6 +26,7 @@ from stereospot.entrypoints.cli.options import add_look_options
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 SERVER_ENV = "STEREOSPOT_SERVER"
+TOKEN_ENV = "STEREOSPOT_TOKEN"  # noqa: S105 - the variable's name
 POLL_SECONDS = 1.0
 CHUNK_BYTES = 256 * 1024
 TERMINAL = ("completed", "failed", "deleted")
@@ -44,6 +45,12 @@ def register(subparsers: Any) -> None:
         "--server",
         default=os.environ.get(SERVER_ENV, DEFAULT_SERVER),
         help=f"the server's address (default: ${SERVER_ENV} or {DEFAULT_SERVER})",
+    )
+    parser.add_argument(
+        "--token",
+        default=os.environ.get(TOKEN_ENV),
+        help=f"an API token for a server with sign-in (default: ${TOKEN_ENV}); make one"
+        " with `stereospot token` on the server, or POST /api/tokens while signed in",
     )
     add_look_options(parser)
     parser.add_argument("--title", default="", help="job title (default: the file name)")
@@ -91,9 +98,10 @@ def _error_message(error: urllib.error.HTTPError) -> str:
 
 
 class ApiClient:
-    def __init__(self, server: str, timeout_s: float = 60.0) -> None:
+    def __init__(self, server: str, timeout_s: float = 60.0, token: str | None = None) -> None:
         self.server = server.rstrip("/")
         self._timeout_s = timeout_s
+        self._token = token
 
     def _open(self, request: urllib.request.Request) -> Any:
         try:
@@ -110,6 +118,8 @@ class ApiClient:
             f"{self.server}{path}", data=data, method=method
         )
         request.add_header("Accept", "application/json")
+        if self._token:  # only to the server's API, never to a signed upload/download URL
+            request.add_header("Authorization", f"Bearer {self._token}")
         if data is not None:
             request.add_header("Content-Type", "application/json")
         with self._open(request) as response:
@@ -287,7 +297,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.st
     if problem:
         print(f"stereospot: {problem}", file=err)
         return EXIT_USAGE
-    client = ApiClient(args.server)
+    client = ApiClient(args.server, token=getattr(args, "token", None))
     progress = ProgressLine(err)
     job_id = ""
     try:

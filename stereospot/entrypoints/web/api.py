@@ -47,7 +47,12 @@ _FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-da
 
 
 def create(deps: Deps, body: CreateJob) -> Job:
-    settings = ConversionSettings(divergence=body.divergence, convergence=body.convergence)
+    settings = ConversionSettings(
+        divergence=body.divergence,
+        convergence=body.convergence,
+        pixel_format=body.pixel_format,
+        lossless=body.lossless,
+    )
     if body.source_url:
         return usecases.create_job_from_url(
             deps,
@@ -83,6 +88,8 @@ def job_out(view: JobView, download: str | None, stream: str | None) -> JobOut:
         output_format=job.output_format,
         divergence=job.settings.divergence,
         convergence=job.settings.convergence,
+        pixel_format=job.settings.pixel_format,
+        lossless=job.settings.lossless,
         created_at=job.created_at,
         completed_at=job.completed_at,
         failed_at=job.failed_at,

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from stereospot.domain.formats import StereoFormat
+from stereospot.domain.formats import CONVERGENCE_HELP, PixelFormat, StereoFormat
 
 
 class CreateJob(BaseModel):
@@ -20,9 +20,12 @@ class CreateJob(BaseModel):
     divergence: float = Field(
         default=2.0, gt=0.0, le=10.0, description="3D strength: maximum parallax in % of width."
     )
-    convergence: float = Field(
-        default=0.5, ge=0.0, le=1.0, description="Screen plane: 0 = far, 1 = near."
+    convergence: float = Field(default=0.5, ge=-1.0, le=1.0, description=CONVERGENCE_HELP)
+    pixel_format: PixelFormat = Field(
+        default=PixelFormat.AUTO,
+        description="auto (yuv420p; 10-bit for HDR sources) | yuv420p | yuv444p | yuv420p10le.",
     )
+    lossless: bool = Field(default=False, description="Lossless 4:4:4 video (qp 0).")
     title: str = Field(default="", max_length=300, description="Defaults to the file name.")
     source_url: str | None = Field(
         default=None,
@@ -59,6 +62,8 @@ class JobOut(BaseModel):
     output_format: StereoFormat
     divergence: float
     convergence: float
+    pixel_format: PixelFormat = PixelFormat.AUTO
+    lossless: bool = False
     created_at: datetime
     completed_at: datetime | None
     failed_at: datetime | None = Field(default=None, description="When a failed job failed.")

@@ -17,9 +17,11 @@ from werkzeug.routing import Rule
 
 from stereospot.config import Platform, Settings
 from stereospot.container import Application, build_container
+from stereospot.domain.services.deps import Deps
 from stereospot.entrypoints.web import (
     api,
     api_docs,
+    auth,
     errors,
     events,
     files,
@@ -30,6 +32,7 @@ from stereospot.entrypoints.web import (
     push,
     security,
 )
+from stereospot.entrypoints.web.feed import EventFeed
 from stereospot.entrypoints.web.runtime import EXTENSION_KEY, LocalFiles, UrlVerifier, WebState
 
 logger = logging.getLogger(__name__)
@@ -66,6 +69,16 @@ def _push_public_key(container: Application) -> str | None:
     return key if isinstance(key, str) else None
 
 
+def _feed(deps: Deps) -> EventFeed:
+    """The process's event feed: the platform's job events, or, where it has no event
+    source (JobEvents with `has_source` False, e.g. AWS without the events topic), one
+    poller of the running jobs for the whole process."""
+    if getattr(deps.events, "has_source", True):
+        return EventFeed.from_events(deps.events)
+    logger.warning("no job event source is configured: one poller serves every live page")
+    return EventFeed.polling(deps)
+
+
 def _web_state(container: Application) -> WebState:
     settings: Settings = container.settings()
     url_signer: UrlVerifier | None = None
@@ -73,9 +86,11 @@ def _web_state(container: Application) -> WebState:
     if settings.platform is Platform.LOCAL:
         url_signer = container.platform.url_signer()
         local_files = container.platform.storage()
+    deps: Deps = container.deps()
     return WebState(
         settings=settings,
-        deps=container.deps(),
+        deps=deps,
+        feed=_feed(deps),
         secret=container.secret_key(),
         url_signer=url_signer,
         local_files=local_files,
@@ -109,6 +124,7 @@ def create_app(container: Application | None = None) -> Quart:
         openapi_provider_class=_ApiOnlyOpenAPI,
     )
     security.install(app, web.settings)
+    auth.install(app, web.settings, web.secret)
     errors.register(app)
     app.jinja_env.filters["duration"] = presenters.duration
     app.jinja_env.filters["when"] = presenters.when

@@ -1,17 +1,19 @@
 """Server-Sent Events: live job progress for the job page and the dashboard.
 
-Each stream polls the store about once a second (in a worker thread) and sends an event
-only when something a person would notice changed; between changes a comment line every
-15 s keeps proxies from closing the connection. `retry:` tells the browser how soon to
-reconnect after a drop; the page's script also reopens a stream the browser gave up on.
-A job stream ends after the job reaches a final state (or disappears).
+Streams do not poll: the process's one EventFeed (feed.py) wakes a stream when an event
+about its job arrives (the dashboard: about any job); the stream then reads its state
+once and sends an event only when something a person would notice changed. A burst of
+events costs one read, and the dashboard reads at most every `SSE_POLL_SECONDS`. Between
+changes a comment line every 15 s keeps proxies from closing the connection. `retry:`
+tells the browser how soon to reconnect after a drop; the page's script also reopens a
+stream the browser gave up on. A job stream ends after the job reaches a final state (or
+disappears).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 from uuid import UUID
@@ -22,6 +24,7 @@ from stereospot.domain.errors import JobNotFound
 from stereospot.domain.ids import parse_job_id
 from stereospot.domain.services import jobs as usecases
 from stereospot.domain.services.deps import Deps
+from stereospot.entrypoints.web.feed import EventFeed
 from stereospot.entrypoints.web.presenters import live_summary, load_job_view
 from stereospot.entrypoints.web.runtime import call, state
 
@@ -55,6 +58,8 @@ def job_snapshot(deps: Deps, job_id: UUID) -> dict[str, Any] | None:
 
 
 async def _stream(
+    feed: EventFeed,
+    job_id: UUID | None,
     read: Callable[[], Any],
     event_name: str,
     compare: Callable[[Any], object],
@@ -63,27 +68,29 @@ async def _stream(
 ) -> AsyncIterator[str]:
     """The event stream. It runs after the handler returned (outside the app context), so
     everything it needs is passed in."""
-    poll_s, heartbeat_s = timing
+    min_gap_s, heartbeat_s = timing
     yield f"retry: {RETRY_MS}\n\n"
-    last: object = object()
-    last_sent = time.monotonic()
-    event_id = 0
-    while True:
-        snapshot = await call(read)
-        if compare(snapshot) != last:
-            last = compare(snapshot)
-            event_id += 1
-            if snapshot is None:
-                yield format_event("gone", {}, event_id)
-                return
-            yield format_event(event_name, snapshot, event_id)
-            last_sent = time.monotonic()
-            if is_final(snapshot):
-                return
-        elif time.monotonic() - last_sent >= heartbeat_s:
-            yield ": keep-alive\n\n"
-            last_sent = time.monotonic()
-        await asyncio.sleep(poll_s)
+    async with feed.subscribe(job_id) as subscription:
+        last: object = object()
+        event_id = 0
+        news = True  # the first state is always sent
+        while True:
+            if news:
+                snapshot = await call(read)
+                if compare(snapshot) != last:
+                    last = compare(snapshot)
+                    event_id += 1
+                    if snapshot is None:
+                        yield format_event("gone", {}, event_id)
+                        return
+                    yield format_event(event_name, snapshot, event_id)
+                    if is_final(snapshot):
+                        return
+            else:
+                yield ": keep-alive\n\n"
+            news = await subscription.next(heartbeat_s)
+            if news and job_id is None:
+                await asyncio.sleep(min_gap_s)  # the dashboard's reads: at most this often
 
 
 def _timing() -> tuple[float, float]:
@@ -111,7 +118,15 @@ async def job_events(job_id: str) -> Response:
         return snapshot["status"] in ("completed", "failed", "deleted")
 
     return _event_response(
-        _stream(lambda: job_snapshot(deps, identifier), "progress", _comparable, final, _timing())
+        _stream(
+            state().feed,
+            identifier,
+            lambda: job_snapshot(deps, identifier),
+            "progress",
+            _comparable,
+            final,
+            _timing(),
+        )
     )
 
 
@@ -127,5 +142,13 @@ async def dashboard_events() -> Response:
         }
 
     return _event_response(
-        _stream(lambda: live_summary(deps), "jobs", compare, lambda _s: False, _timing())
+        _stream(
+            state().feed,
+            None,
+            lambda: live_summary(deps),
+            "jobs",
+            compare,
+            lambda _s: False,
+            _timing(),
+        )
     )

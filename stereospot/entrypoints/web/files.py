@@ -22,6 +22,7 @@ from werkzeug.http import parse_range_header
 from stereospot.adapters.local.storage import ObjectTooLarge
 from stereospot.domain.errors import InvalidKey
 from stereospot.domain.keys import parse_key
+from stereospot.domain.services import jobs as usecases
 from stereospot.entrypoints.web.errors import error_response
 from stereospot.entrypoints.web.runtime import LocalFiles, UrlVerifier, call, state
 
@@ -180,4 +181,5 @@ async def put_file(key: str) -> Response:
                 await writer.write(bytes(buffer))
     except ObjectTooLarge:
         abort(413, TOO_LARGE)
+    await call(usecases.source_received, state().deps, key)
     return Response("", status=200)

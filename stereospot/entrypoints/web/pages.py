@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
-from quart import Blueprint, abort, flash, redirect, render_template, request, url_for
-from werkzeug.wrappers.response import Response
+from quart import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers.response import Response as WerkzeugResponse
 
 from stereospot.domain.errors import FetchError
-from stereospot.domain.formats import StereoFormat
+from stereospot.domain.formats import PixelFormat, StereoFormat
 from stereospot.domain.ids import parse_job_id
 from stereospot.domain.services import jobs as usecases
 from stereospot.entrypoints.web import preview
@@ -25,9 +25,12 @@ from stereospot.entrypoints.web.presenters import (
     DEFAULTS,
     DIVERGENCE_HELP,
     FORMAT_HELP,
+    LOSSLESS_HELP,
+    PIXEL_FORMAT_HELP,
     format_choices,
     load_dashboard,
     load_job_view,
+    pixel_format_choices,
 )
 from stereospot.entrypoints.web.runtime import call, state
 from stereospot.entrypoints.web.security import require_csrf
@@ -45,16 +48,21 @@ def _form_context(values: dict[str, Any] | None = None, error: str | None = None
         "output_format": StereoFormat.HALF_SBS.value,
         "divergence": DEFAULTS.divergence,
         "convergence": DEFAULTS.convergence,
+        "pixel_format": DEFAULTS.pixel_format.value,
+        "lossless": DEFAULTS.lossless,
         "source_url": "",
     }
     return {
         "formats": format_choices(),
+        "pixel_formats": pixel_format_choices(),
         "form": defaults | (values or {}),
         "form_error": error,
         "help": {
             "format": FORMAT_HELP,
             "divergence": DIVERGENCE_HELP,
             "convergence": CONVERGENCE_HELP,
+            "pixel_format": PIXEL_FORMAT_HELP,
+            "lossless": LOSSLESS_HELP,
         },
     }
 
@@ -96,15 +104,19 @@ async def dashboard_lists() -> str:
 
 
 @blueprint.post("/jobs")
-async def create_job() -> Response | tuple[str, int]:
+async def create_job() -> WerkzeugResponse | tuple[str, int]:
     form = await request.form
     values = {name: form.get(name, "") for name in ("output_format", "divergence", "convergence")}
     values["source_url"] = form.get("source_url", "").strip()
+    values["pixel_format"] = form.get("pixel_format", "") or PixelFormat.AUTO.value
+    values["lossless"] = form.get("lossless", "") in ("on", "true", "1")
     try:
         body = CreateJob(
             output_format=StereoFormat(values["output_format"]),
             divergence=float(values["divergence"]),
             convergence=float(values["convergence"]),
+            pixel_format=PixelFormat(values["pixel_format"]),
+            lossless=values["lossless"],
             source_url=values["source_url"] or None,
         )
     except (ValueError, ValidationError):
@@ -118,7 +130,7 @@ async def create_job() -> Response | tuple[str, int]:
 
 _CREATE_ERROR = (
     "Please check the settings: 3D strength must be above 0 and at most 10, screen plane"
-    " between 0 and 1, and a link must start with http:// or https://."
+    " between -1 and 1, and a link must start with http:// or https://."
 )
 
 
@@ -136,19 +148,27 @@ async def job_panel(job_id: str) -> str:
 
 
 @blueprint.get("/jobs/<job_id>/download")
-async def download(job_id: str) -> Response:
+async def download(job_id: str) -> WerkzeugResponse:
     url = await call(usecases.download_url, state().deps, parse_job_id(job_id), attachment=True)
     return redirect(client_url(url), 302)
 
 
 @blueprint.get("/jobs/<job_id>/video")
-async def video(job_id: str) -> Response:
+async def video(job_id: str) -> WerkzeugResponse:
     url = await call(usecases.download_url, state().deps, parse_job_id(job_id), attachment=False)
     return redirect(client_url(url), 302)
 
 
+@blueprint.get("/jobs/<job_id>/poster.jpg")
+async def poster(job_id: str) -> Response:
+    """The result's poster frame (the player's poster and the lists' thumbnails)."""
+    image = await call(usecases.poster, state().deps, parse_job_id(job_id))
+    cache = {"Cache-Control": "private, max-age=3600"}
+    return Response(image, mimetype="image/jpeg", headers=cache)
+
+
 @blueprint.post("/jobs/<job_id>/cancel")
-async def cancel(job_id: str) -> Response:
+async def cancel(job_id: str) -> WerkzeugResponse:
     """Cancel a job still waiting for its video; back to the page the form was on."""
     identifier = parse_job_id(job_id)
     form = await request.form
@@ -160,7 +180,7 @@ async def cancel(job_id: str) -> Response:
 
 
 @blueprint.post("/jobs/<job_id>/delete")
-async def delete(job_id: str) -> Response:
+async def delete(job_id: str) -> WerkzeugResponse:
     job = await call(usecases.request_deletion, state().deps, parse_job_id(job_id))
     await flash(f"“{job.title or 'Untitled video'}” was removed.")
     return redirect(url_for("pages.dashboard"), 303)

@@ -14,7 +14,14 @@ from uuid import UUID
 from markupsafe import Markup
 
 from stereospot.domain import keys, policies
-from stereospot.domain.formats import ConversionSettings, StereoFormat
+from stereospot.domain.formats import (
+    CONVERGENCE_HELP as CONVERGENCE_HELP,
+)
+from stereospot.domain.formats import (
+    ConversionSettings,
+    PixelFormat,
+    StereoFormat,
+)
 from stereospot.domain.model import Job, JobStatus
 from stereospot.domain.ports import Page
 from stereospot.domain.services import jobs as usecases
@@ -33,7 +40,11 @@ STATUS_LABELS: dict[JobStatus, str] = {
 
 FORMAT_HELP = "How the two eyes' views are packed; pick what your player or headset expects."
 DIVERGENCE_HELP = "3D strength: the largest shift between the eyes, in % of the frame width."
-CONVERGENCE_HELP = "Screen plane: 0 puts everything behind the screen, 1 in front of it."
+PIXEL_FORMAT_HELP = (
+    "Colour of the video file: auto is 8-bit 4:2:0 (plays everywhere), or 10-bit for HDR "
+    "sources; 4:4:4 keeps full-resolution colour; 10-bit is HEVC."
+)
+LOSSLESS_HELP = "A lossless 4:4:4 file, for measuring quality (large)."
 DEFAULTS = ConversionSettings()
 
 
@@ -251,3 +262,14 @@ def when(moment: datetime | None) -> Markup:
     return Markup('<time datetime="{}" data-local-time>{}</time>').format(
         utc.strftime("%Y-%m-%dT%H:%M:%SZ"), utc.strftime("%Y-%m-%d %H:%M UTC")
     )
+
+
+def pixel_format_choices() -> list[tuple[str, str]]:
+    """(value, label) for the pixel format select."""
+    labels = {
+        PixelFormat.AUTO: "Auto (8-bit, 10-bit for HDR)",
+        PixelFormat.YUV420P: "8-bit 4:2:0",
+        PixelFormat.YUV444P: "8-bit 4:4:4",
+        PixelFormat.YUV420P10LE: "10-bit 4:2:0 (HEVC)",
+    }
+    return [(f.value, labels[f]) for f in PixelFormat]

@@ -112,7 +112,7 @@ async def preview() -> Response:
         return await error_response(
             400,
             "Please check the settings: a known format, 3D strength above 0 and at most 10,"
-            " screen plane between 0 and 1.",
+            " screen plane between -1 and 1.",
         )
     image = upload.read()
     try:

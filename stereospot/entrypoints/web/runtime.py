@@ -17,6 +17,7 @@ from quart import current_app
 
 from stereospot.config import Settings
 from stereospot.domain.services.deps import Deps
+from stereospot.entrypoints.web.feed import EventFeed
 
 EXTENSION_KEY = "stereospot"
 
@@ -48,6 +49,7 @@ class WebState:
     local_files: LocalFiles | None
     push_public_key: str | None
     storage_origins: tuple[str, ...]  # where upload/download URLs point (CSP)
+    feed: EventFeed  # the process's one job-event feed, shared by every SSE stream
     host_policy: Any  # security.HostPolicy: trusted hosts and proxies
 
     @property

@@ -87,6 +87,9 @@ class _StallingToolkit:
         _stall("concat", self._seconds)
         self._inner.concat(segments, audio_source, out)
 
+    def poster(self, video: Path, out: Path) -> None:
+        self._inner.poster(video, out)
+
 
 def with_fault_hooks(deps: Deps) -> Deps:
     """Deps with the stalls asked for in the environment (unchanged when none)."""

@@ -19,6 +19,18 @@ class PortUnavailable(Exception):
     """The address cannot be listened on (in use, or not ours). The message says why."""
 
 
+def is_loopback(host: str) -> bool:
+    """Whether listening on `host` is reachable from this machine only."""
+    import ipaddress
+
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def display_url(host: str, port: int) -> str:
     """The URL a person opens (a wildcard address is shown as the loopback one)."""
     shown = "127.0.0.1" if host in _ALL_INTERFACES else host

@@ -22,6 +22,7 @@ from stereospot.config import Settings
 from stereospot.container import Application, build_container
 from stereospot.domain import keys
 from stereospot.domain.model import Job, JobStatus, SegmentCompletion, SegmentPlanEntry
+from stereospot.domain.ports import JobEvent
 from stereospot.domain.routing import QueueName
 from stereospot.domain.services.deps import Deps
 from stereospot.entrypoints.web.app import create_app
@@ -68,6 +69,7 @@ class Site:
     def store_source(self, job_id: UUID, body: bytes = b"not yet read") -> None:
         """The job's file has arrived (as the browser's PUT leaves it); no worker runs."""
         self.deps.storage.put_bytes(keys.source_key(job_id), body)
+        self.notify(job_id)
 
     def stream(self, path: str, method: str = "GET") -> TestHTTPConnection:
         """A connection that sends and receives the body in pieces."""
@@ -84,7 +86,15 @@ class Site:
             job = self.deps.jobs.save(job.transition(status))
         if changes:
             job = self.deps.jobs.save(job.with_changes(**changes))
+        self.notify(job_id)
         return job
+
+    def notify(self, job_id: UUID) -> None:
+        """Publish a job event, as every real writer does after its change (the web
+        app's live streams wake on events, not by polling)."""
+        job = self.deps.jobs.get(job_id)
+        status = job.status.value if job is not None else "gone"
+        self.deps.events.publish(JobEvent(job_id=job_id, status=status))
 
     def start_converting(self, job_id: UUID, total: int = 4, size: int = 2_000_000) -> Job:
         now = self.deps.clock.now()
@@ -112,6 +122,7 @@ class Site:
                 completed_at=self.deps.clock.now(),
             )
         )
+        self.notify(job_id)
 
     def complete(self, job_id: UUID, video: bytes, title: str | None = None) -> Job:
         """A finished job with a real final.mp4, as reassembly leaves it."""
@@ -125,7 +136,9 @@ class Site:
         if title is not None:
             changes["title"] = title
         job = self.advance(job_id, JobStatus.REASSEMBLING, JobStatus.COMPLETED)
-        return self.deps.jobs.save(job.with_changes(**changes))
+        job = self.deps.jobs.save(job.with_changes(**changes))
+        self.notify(job_id)
+        return job
 
     def signed_path(self, url: str) -> str:
         parts = urlsplit(url)

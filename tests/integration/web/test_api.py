@@ -23,11 +23,26 @@ async def test_create_job_with_defaults(site: Site) -> None:
     assert site.deps.jobs.get(UUID(body["id"])) is not None
 
 
+async def test_jobs_carry_pixel_format_lossless_and_a_negative_convergence(site: Site) -> None:
+    body = {"pixel_format": "yuv444p", "lossless": True, "convergence": -0.5}
+    response = await site.client.post("/api/jobs", json=body)
+    assert response.status_code == 201
+    created = await response.get_json()
+    assert (created["pixel_format"], created["lossless"], created["convergence"]) == (
+        "yuv444p", True, -0.5,
+    )  # fmt: skip
+    job = site.deps.jobs.get(UUID(created["id"]))
+    assert job is not None
+    assert (job.settings.pixel_format.value, job.settings.lossless) == ("yuv444p", True)
+    assert job.settings.convergence == -0.5
+
+
 async def test_create_job_rejects_bad_input_with_a_readable_message(site: Site) -> None:
     cases = [
         ({"output_format": "hologram"}, "output_format"),
         ({"divergence": 50}, "divergence"),
-        ({"convergence": -1}, "convergence"),
+        ({"convergence": -1.5}, "convergence"),
+        ({"pixel_format": "rgb48"}, "pixel_format"),
         ({"source_url": "ftp://example.com/a.mp4"}, "source_url"),
         ({"unknown": 1}, "unknown"),
     ]

@@ -135,6 +135,7 @@ async def test_a_vanished_job_gets_a_gone_event(site: Site) -> None:
         reader = SseReader(connection)
         await reader.next_event()
         site.deps.jobs.delete(job_id)
+        site.notify(job_id)
         name, _id, _data = await reader.next_event()  # type: ignore[misc]
         assert name == "gone"
         await reader.wait_for_end()

@@ -52,6 +52,23 @@ async def test_form_post_creates_a_job_and_shows_its_upload_page(site: Site) -> 
     assert "Waiting for upload" in page
 
 
+async def test_form_carries_pixel_format_lossless_and_a_negative_convergence(site: Site) -> None:
+    html = await (await site.client.get("/")).get_data(as_text=True)
+    assert 'name="pixel_format"' in html and 'name="lossless"' in html
+    assert 'name="convergence" id="convergence" value="0.5" min="-1"' in html
+    token = await site.csrf()
+    form = {"csrf_token": token, "output_format": "full-sbs", "divergence": "2",
+            "convergence": "-0.5", "pixel_format": "yuv420p10le", "lossless": "on"}  # fmt: skip
+    response = await site.client.post("/jobs", form=form)
+    assert response.status_code == 303
+    job = site.deps.jobs.get(UUID(response.headers["Location"].rsplit("/", 1)[1]))
+    assert job is not None
+    settings = job.settings
+    assert (settings.convergence, settings.pixel_format.value, settings.lossless) == (
+        -0.5, "yuv420p10le", True,
+    )  # fmt: skip
+
+
 async def test_form_post_with_bad_values_says_what_is_wrong(site: Site) -> None:
     token = await site.csrf()
     response = await site.client.post(
@@ -263,3 +280,23 @@ async def test_a_bad_page_cursor_is_a_readable_400(site: Site) -> None:
     response = await site.client.get("/?cursor=%%%not-a-cursor")
     assert response.status_code == 400
     assert "page of results" in await response.get_data(as_text=True)
+
+
+async def test_the_poster_frame_serves_the_thumbnail_once_made(
+    site: Site, tiny_video: bytes
+) -> None:
+    from stereospot.domain import keys as object_keys
+
+    job_id = await site.create_job(output_format="full-sbs")
+    assert (await site.client.get(f"/jobs/{job_id}/poster.jpg")).status_code == 404
+    site.complete(job_id, tiny_video, title="holiday")
+    assert (await site.client.get(f"/jobs/{job_id}/poster.jpg")).status_code == 404  # none made
+    site.deps.storage.put_bytes(object_keys.poster_key(job_id), b"\xff\xd8 a jpeg")
+    poster = await site.client.get(f"/jobs/{job_id}/poster.jpg")
+    assert poster.status_code == 200 and poster.mimetype == "image/jpeg"
+    assert await poster.get_data() == b"\xff\xd8 a jpeg"
+    html = await (await site.client.get(f"/jobs/{job_id}")).get_data(as_text=True)
+    assert f'poster="/jobs/{job_id}/poster.jpg"' in html
+    assert 'data-view-mode="anaglyph"' in html and "data-enter-vr hidden" in html
+    dashboard = await (await site.client.get("/")).get_data(as_text=True)
+    assert f'src="/jobs/{job_id}/poster.jpg"' in dashboard

@@ -52,6 +52,7 @@ def test_every_key_lives_under_a_job_prefix(job_id: UUID) -> None:
         keys.output_segment_key(job_id, 0),
         keys.final_key(job_id),
         keys.reassembly_done_key(job_id),
+        keys.invocation_request_key(job_id, 0),
     ]
     assert all(any(k.startswith(p) for p in prefixes) for k in built)
     assert all(keys.validate_storage_prefix(p) == p for p in prefixes)

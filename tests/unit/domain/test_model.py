@@ -84,7 +84,8 @@ def test_removable_and_download_name() -> None:
     [
         {"divergence": 0},
         {"divergence": 10.5},
-        {"convergence": -0.1},
+        {"convergence": -1.1},
+        {"pixel_format": "rgb24"},
         {"convergence": 1.1},
         {"synthetic_view": "middle"},
         {"depth_model": ""},

@@ -184,6 +184,7 @@ def test_crash_then_redelivery_ends_like_no_crash(
     assert world.storage.list_keys(f"jobs/{job_id}/") == [
         keys.reassembly_done_key(job_id),
         keys.final_key(job_id),
+        keys.poster_key(job_id),
         *(keys.output_segment_key(job_id, i) for i in range(SEGMENTS)),
     ]
     assert len(world.push.sent) == point.pushes

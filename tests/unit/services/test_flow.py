@@ -52,6 +52,7 @@ def test_upload_to_completed(tmp_path: Path) -> None:
     assert job.uploaded_at is not None and job.completed_at is not None
     assert job.source_size == len(fake_video(3))
     assert world.storage.get_bytes(keys.final_key(job_id)) == expected_final(3)
+    assert world.storage.get_bytes(keys.poster_key(job_id)).startswith(b"FAKEJPEG of ")
     assert world.storage.exists(keys.reassembly_done_key(job_id))
     assert [c.segment_index for c in world.deps.completions.list(job_id)] == [0, 1, 2]
     assert world.toolkit.concat_calls == 1

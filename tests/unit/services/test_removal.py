@@ -80,7 +80,7 @@ def test_delete_completed_job_removes_everything(tmp_path: Path) -> None:
     upload(world, job_id, 3)
     upload(world, other, 1)
     drain(world)
-    assert len(_everything_of(world, job_id)["objects"]) == 9
+    assert len(_everything_of(world, job_id)["objects"]) == 10  # with the poster
 
     deleted = jobs.request_deletion(world.deps, job_id)
     assert deleted.status is JobStatus.DELETED

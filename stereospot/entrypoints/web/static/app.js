@@ -127,6 +127,15 @@ function applyProgress(root, data) {
 const TIME_FORMAT = new Intl.DateTimeFormat(undefined, {
   year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
 });
+/* A thumbnail whose job has no poster (made before posters existed) is left out. */
+function hideMissingThumbs(root) {
+  for (const image of root.querySelectorAll("img[data-thumb]")) {
+    const hide = () => image.classList.add("missing");
+    if (image.complete && image.naturalWidth === 0) hide();
+    else image.addEventListener("error", hide);
+  }
+}
+
 function localizeTimes(root) {
   for (const element of root.querySelectorAll("time[data-local-time]")) {
     const moment = new Date(element.getAttribute("datetime"));
@@ -333,6 +342,8 @@ function initJobPage(panel) {
 
   const bindPanel = () => {
     bindUpload();
+    const viewer = $(panel, "[data-viewer]");
+    if (viewer && window.StereoSpotViewer) window.StereoSpotViewer(viewer);
     bindPush();
     const live = $(panel, "[data-live-progress]");
     const eta = $(panel, '[data-field="eta"]');
@@ -374,6 +385,8 @@ function initCreateForm(form) {
         output_format: form.elements.output_format.value,
         divergence: Number(form.elements.divergence.value),
         convergence: Number(form.elements.convergence.value),
+        pixel_format: form.elements.pixel_format ? form.elements.pixel_format.value : "auto",
+        lossless: form.elements.lossless ? form.elements.lossless.checked : false,
       });
       await uploadFile(job.id, file, form);
       window.location.assign(`/jobs/${job.id}`);
@@ -400,6 +413,7 @@ function initDashboard(layout) {
     if (response.ok) {
       lists.innerHTML = await response.text();
       localizeTimes(lists);
+      hideMissingThumbs(lists);
       startEtas();
     }
   };
@@ -438,6 +452,7 @@ function initDashboard(layout) {
 
 document.addEventListener("DOMContentLoaded", () => {
   localizeTimes(document);
+  hideMissingThumbs(document);
   const panel = document.getElementById("job-panel");
   if (panel) initJobPage(panel);
   const create = document.querySelector("[data-create-form]");

@@ -27,3 +27,8 @@ output "authenticated" {
   description = "Whether the listener authenticates every request (then STEREOSPOT_AUTH=oidc-header)."
   value       = local.authenticate
 }
+
+output "arn" {
+  description = "ARN of the load balancer: the signer the web app checks in x-amzn-oidc-data (STEREOSPOT_AUTH_OIDC_SIGNER)."
+  value       = aws_lb.this.arn
+}

@@ -142,7 +142,7 @@ data "aws_iam_policy_document" "execution" {
   statement {
     sid       = "ReadInjectedSecrets"
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = distinct(concat(values(var.secrets), values(var.media_secrets)))
+    resources = distinct(concat(values(var.secrets), values(var.web_secrets), values(var.media_secrets)))
   }
 }
 
@@ -218,7 +218,7 @@ data "aws_iam_policy_document" "task" {
     for_each = each.key == "video-worker" && var.sagemaker_endpoint_arn != "" ? [1] : []
     content {
       sid       = "InvokeEndpoint"
-      actions   = ["sagemaker:InvokeEndpointAsync"]
+      actions   = ["sagemaker:InvokeEndpointAsync", "sagemaker:DescribeEndpoint"] # its status is checked at start
       resources = [var.sagemaker_endpoint_arn]
     }
   }

@@ -20,7 +20,7 @@ locals {
       cpu     = var.web.cpu
       memory  = var.web.memory
       storage = 21
-      secrets = var.secrets
+      secrets = merge(var.secrets, var.web_secrets)
       role    = aws_iam_role.task["web"].arn
     }
     media-worker = {

@@ -49,6 +49,12 @@ variable "secrets" {
   type        = map(string)
 }
 
+variable "web_secrets" {
+  description = "Extra secrets only the web app gets (variable name -> ARN), e.g. its password hash."
+  type        = map(string)
+  default     = {}
+}
+
 variable "media_secrets" {
   description = "Extra secrets only the media-worker gets (variable name -> ARN), e.g. yt-dlp cookies."
   type        = map(string)

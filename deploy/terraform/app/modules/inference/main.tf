@@ -12,7 +12,7 @@
 #   cannot scale out from 0 (it multiplies the current capacity), so an alarm on
 #   HasBacklogWithoutCapacity adds the first instance.
 #
-# In mode = "http" nothing is created here: the video-worker calls http_url.
+# In mode = "http" or "triton" nothing is created here: the video-worker calls http_url.
 
 locals {
   sagemaker = var.mode == "sagemaker"

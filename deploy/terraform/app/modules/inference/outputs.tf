@@ -1,5 +1,5 @@
 output "backend" {
-  description = "Value of STEREOSPOT_INFERENCE_BACKEND for the video-worker: sagemaker or http."
+  description = "Value of STEREOSPOT_INFERENCE_BACKEND for the video-worker: sagemaker, http or triton."
   value       = var.mode
 }
 
@@ -14,7 +14,7 @@ output "endpoint_arn" {
 }
 
 output "url" {
-  description = "STEREOSPOT_INFERENCE_URL: the inference server in http mode; empty in sagemaker mode."
+  description = "STEREOSPOT_INFERENCE_URL: the inference server in http or triton mode; empty in sagemaker mode."
   value       = local.sagemaker ? "" : var.http_url
 }
 

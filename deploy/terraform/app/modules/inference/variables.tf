@@ -4,17 +4,17 @@ variable "name" {
 }
 
 variable "mode" {
-  description = "sagemaker: a SageMaker async endpoint made here; http: the video-worker calls an inference server at http_url (Triton or `stereospot inference serve`) that runs elsewhere."
+  description = "sagemaker: a SageMaker async endpoint made here; http: the video-worker calls an inference server at http_url speaking the SageMaker contract (`stereospot inference serve`); triton: a Triton server at http_url (the stereo model). http and triton servers run elsewhere."
   type        = string
   default     = "sagemaker"
   validation {
-    condition     = contains(["sagemaker", "http"], var.mode)
-    error_message = "mode is sagemaker or http."
+    condition     = contains(["sagemaker", "http", "triton"], var.mode)
+    error_message = "mode is sagemaker, http or triton."
   }
 }
 
 variable "http_url" {
-  description = "Base URL of the inference server in http mode (STEREOSPOT_INFERENCE_URL)."
+  description = "Base URL of the inference server in http or triton mode (STEREOSPOT_INFERENCE_URL)."
   type        = string
   default     = ""
 }

@@ -14,7 +14,8 @@ locals {
   azs = slice(data.aws_availability_zones.available.names, 0, var.az_count)
   # AWS APIs the tasks call over interface endpoints (S3 and DynamoDB use gateway endpoints).
   interface_services = var.interface_endpoints ? toset([
-    "sqs", "ecr.api", "ecr.dkr", "logs", "secretsmanager", "sagemaker.runtime", "monitoring",
+    "sqs", "ecr.api", "ecr.dkr", "logs", "secretsmanager", "sagemaker.api", "sagemaker.runtime",
+    "monitoring",
   ]) : toset([])
 }
 

@@ -22,7 +22,7 @@ variable "nat_gateway" {
 }
 
 variable "interface_endpoints" {
-  description = "Interface endpoints (SQS, ECR, Logs, Secrets Manager, SageMaker runtime, CloudWatch) so AWS API calls stay in the VPC without a NAT."
+  description = "Interface endpoints (SQS, ECR, Logs, Secrets Manager, SageMaker API and runtime, CloudWatch) so AWS API calls stay in the VPC without a NAT."
   type        = bool
   default     = true
 }

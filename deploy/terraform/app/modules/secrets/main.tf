@@ -22,6 +22,7 @@ locals {
   operator_put = toset(concat(
     var.hf_token_secret ? ["hf-token"] : [],
     var.ytdlp_cookies_secret ? ["ytdlp-cookies"] : [],
+    var.auth_password_secret ? ["auth-password-hash"] : [],
   ))
 }
 

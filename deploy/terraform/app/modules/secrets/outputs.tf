@@ -17,3 +17,8 @@ output "ytdlp_cookies_arn" {
   description = "ARN of the yt-dlp cookies secret; empty when not created."
   value       = var.ytdlp_cookies_secret ? aws_secretsmanager_secret.operator_put["ytdlp-cookies"].arn : ""
 }
+
+output "auth_password_hash_arn" {
+  description = "ARN of the web app's password hash secret; empty when not created."
+  value       = var.auth_password_secret ? aws_secretsmanager_secret.operator_put["auth-password-hash"].arn : ""
+}

@@ -15,6 +15,12 @@ variable "ytdlp_cookies_secret" {
   default     = false
 }
 
+variable "auth_password_secret" {
+  description = "Create the secret for the web app's password hash (STEREOSPOT_AUTH_PASSWORD_HASH, from `stereospot hash-password`; value put with the AWS CLI). Used when the load balancer does not authenticate."
+  type        = bool
+  default     = true
+}
+
 variable "recovery_window_days" {
   description = "Days a deleted secret can still be restored (0 deletes at once, for throwaway stacks)."
   type        = number
