@@ -265,7 +265,7 @@ def _run(
         outputs.give(frames)
 
     sink: BackgroundSink[EncodeItem] = BackgroundSink(encode)
-    decoded = clock.timed(decode_batches(input_path, source, size, inputs), "decode")
+    decoded = clock.timed(decode_batches(input_path, source, size, inputs, layout), "decode")
     done = 0
     try:
         for batch in background_iter(decoded):
