@@ -18,6 +18,7 @@ import torch.nn.functional as nnf
 
 from inference_server.depth.base import shrink
 from inference_server.synthesis import eye_warp, fill_colours, sample_columns
+from inference_server.upsample import guided_upsample
 from inference_server.warp import ViewRenderer, paint_holes, position_grid, rows_per_position
 
 
@@ -247,14 +248,21 @@ def naive_backward_warp(
     return sample_columns(image, source)
 
 
+_LUMA = torch.tensor([0.299, 0.587, 0.114])
+
+
 def engine_view(
     image: torch.Tensor, nearness: torch.Tensor, gain: float, convergence: float
 ) -> torch.Tensor:
     """The view as the video pipeline renders it: 8-bit planes, the z-buffer warp at the
-    depth map's resolution, the fixed-point renderer. image (1,C,H,W) in [0,1]; nearness
+    depth map's resolution (edge-aware upsampled first when smaller than the frame, as
+    for a depth video), the fixed-point renderer. image (1,C,H,W) in [0,1]; nearness
     (1,h,w) at any resolution up to the image's."""
     planes = (image[0] * 255.0).round().clamp(0, 255).to(torch.uint8)
     height, width = planes.shape[-2:]
+    if nearness.shape[-2:] != (height, width):  # as the pipeline does for a depth video
+        luma = torch.einsum("c,chw->hw", _LUMA.to(image.dtype), planes.float()).unsqueeze(0)
+        nearness = guided_upsample(nearness, luma)
     share = rows_per_position(nearness.shape[-2], height)
     view, columns = eye_warp(nearness, width, gain, convergence)
     grid = position_grid(columns, height, width, share)

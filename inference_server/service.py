@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote, urlparse
 
 from inference_server.logs import invocation_context
-from stereospot.domain.errors import DomainError, InvalidKey, MediaError
+from stereospot.domain.errors import DomainError, InvalidKey, MediaError, ObjectNotFound
 from stereospot.domain.inference import (
     BadInvocation,
     InvocationRequest,
@@ -145,7 +145,7 @@ class UriStorage:
         storage, key = self.open(uri)
         try:
             storage.get_file(key, dest)
-        except KeyError:
+        except ObjectNotFound:
             raise Rejected(f"The input {uri} does not exist.") from None
         except InvalidKey:
             raise Rejected(f"{uri!r} does not name a valid object.") from None

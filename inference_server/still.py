@@ -15,6 +15,7 @@ from inference_server.packing import Planes
 from inference_server.pipeline import EDGE_DILATION_PX
 from inference_server.synthesis import dilate_nearness, eye_gains, synthesize_view
 from inference_server.temporal import DepthRangeNormaliser
+from inference_server.upsample import guided_upsample
 from stereospot.domain.errors import MediaError
 from stereospot.domain.formats import ConversionSettings, StereoFormat
 
@@ -93,9 +94,10 @@ def convert_still(
     raw = estimator.estimate(FrameBatch(Planes(y, u, v), _IMAGE_COLOUR, [False]))
     if not estimator.absolute:
         raw = DepthRangeNormaliser(1).normalise(raw, [True])
-    nearness = nnf.interpolate(
-        raw.unsqueeze(1), size=rgb.shape[-2:], mode="bilinear", align_corners=False
-    ).squeeze(1)
+    if raw.shape[-2] <= y.shape[-2] and raw.shape[-1] <= y.shape[-1]:
+        nearness = guided_upsample(raw, y)  # edges on the image's edges
+    else:
+        nearness = nnf.interpolate(raw.unsqueeze(1), size=rgb.shape[-2:], mode="area").squeeze(1)
     if fmt is StereoFormat.DEPTH:
         write_rgb(nearness.unsqueeze(1).expand(-1, 3, -1, -1), output_path)
         return

@@ -1,54 +1,46 @@
 """Composition root: the only place that knows which adapter serves which port.
 
-One platform container per place we run (memory, local, aws) provides the stores, storage,
-queues and events; `Application` adds what every platform shares (clock, scratch, media
-toolkit, inference backend, push, fetcher) and bundles it all into `Deps` for the use cases.
-Platform modules are imported only when selected, so a local install never needs boto3.
+    settings ─▶ platform container (memory | local | aws: stores, storage, queues, events,
+                and everything else that differs by platform; see platforms/base.py)
+             ─▶ Application: what every platform shares (clock, media toolkit, inference
+                backend, push sender, source fetcher, policy) and `Deps` for the use cases
+
+A platform's module is imported only when it is selected (a local install needs no boto3),
+and so is an inference backend's (the http, triton and sagemaker clients are optional).
 """
 
 from __future__ import annotations
 
-import importlib
-import logging
-import secrets
-from typing import Any
+from typing import TYPE_CHECKING
 
 from dependency_injector import containers, providers
 
+from stereospot.adapters.inference.local import LocalInferenceBackend
+from stereospot.adapters.inference.preview import StillPreviewer
+from stereospot.adapters.local.system import SystemClock
+from stereospot.adapters.media.pyav_toolkit import PyAVToolkit
 from stereospot.config import InferenceBackendKind, Platform, Settings
+from stereospot.domain.ports import (
+    InferenceBackend,
+    ObjectStorage,
+    PushSender,
+    ScratchSpace,
+    SourceFetcher,
+)
 from stereospot.domain.services.deps import Deps, Policy
 
-logger = logging.getLogger(__name__)
-
-_PLATFORM_MODULES: dict[Platform, str] = {
-    Platform.MEMORY: "stereospot.platforms.memory",
-    Platform.LOCAL: "stereospot.platforms.local",
-    Platform.AWS: "stereospot.platforms.aws",
-}
-
-_INFERENCE_BACKENDS: dict[InferenceBackendKind, str] = {
-    InferenceBackendKind.LOCAL: "stereospot.adapters.inference.local.LocalInferenceBackend",
-    InferenceBackendKind.HTTP: "stereospot.adapters.inference.http.HttpInferenceBackend",
-    InferenceBackendKind.TRITON: "stereospot.adapters.inference.triton.TritonInferenceBackend",
-    InferenceBackendKind.SAGEMAKER: "stereospot.adapters.inference.sagemaker.SageMakerBackend",
-}
+if TYPE_CHECKING:
+    from stereospot.platforms.base import PlatformProviders
 
 
-def _import(dotted: str) -> Any:
-    module, _, name = dotted.rpartition(".")
-    return getattr(importlib.import_module(module), name)
+class MissingComponent(RuntimeError):
+    """The settings select a part this installation does not have."""
 
 
-# One presigned PUT carries at most 5 GiB on S3.
-_S3_SINGLE_PUT_LIMIT = 5 * 1024**3
-
-
-def policy_from(settings: Settings) -> Policy:
+def policy_from(settings: Settings, max_upload_bytes: int) -> Policy:
     return Policy(
         segment_seconds=settings.segment_seconds,
-        max_upload_bytes=min(settings.max_upload_bytes, _S3_SINGLE_PUT_LIMIT)
-        if settings.platform is Platform.AWS
-        else settings.max_upload_bytes,
+        max_upload_bytes=max_upload_bytes,
         upload_url_expiry_s=settings.upload_url_expiry_s,
         download_url_expiry_s=settings.download_url_expiry_s,
         reassembly_lock_ttl_s=settings.reassembly_lock_ttl_s,
@@ -60,70 +52,103 @@ def policy_from(settings: Settings) -> Policy:
     )
 
 
-class _Lazy:
-    """Stands in for an adapter until its first use, so Deps can be built where an optional
-    part (torch, pywebpush, yt-dlp) is not installed or not needed by this process."""
-
-    def __init__(self, provider: Any) -> None:
-        self._provider = provider
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._provider(), name)
+# ------------------------------------------------------------------ inference backends
+# One factory per STEREOSPOT_INFERENCE_BACKEND value. The remote ones import their module
+# when selected; each module's class has from_settings(settings, storage=, scratch=).
 
 
-def _inference_backend(settings: Settings, storage: Any, scratch: Any) -> Any:
-    backend_class = _import(_INFERENCE_BACKENDS[settings.inference_backend])
-    return backend_class.from_settings(settings, storage=storage, scratch=scratch)
+def _missing(kind: InferenceBackendKind, exc: ModuleNotFoundError) -> MissingComponent:
+    return MissingComponent(
+        f"STEREOSPOT_INFERENCE_BACKEND={kind.value} needs {exc.name}, which this"
+        " installation lacks (install the matching extra, or choose another backend)"
+    )
 
 
-def _secret_key(settings: Settings) -> bytes:
-    """Signs sessions and CSRF tokens (and local URLs): configured, kept on local disk, or
-    random per process as a last resort (then sessions end with the process)."""
-    if settings.platform is Platform.LOCAL or settings.secret_key is not None:
-        return bytes(_import("stereospot.adapters.local.secret.secret_key")(settings))
-    logger.warning("STEREOSPOT_SECRET_KEY is not set: sessions last until this process exits")
-    return secrets.token_bytes(32)
+def local_inference(
+    settings: Settings, storage: ObjectStorage, scratch: ScratchSpace
+) -> InferenceBackend:
+    return LocalInferenceBackend.from_settings(settings, storage=storage, scratch=scratch)
+
+
+def http_inference(
+    settings: Settings, storage: ObjectStorage, scratch: ScratchSpace
+) -> InferenceBackend:
+    try:
+        from stereospot.adapters.inference.http import HttpInferenceBackend
+    except ModuleNotFoundError as exc:
+        raise _missing(InferenceBackendKind.HTTP, exc) from exc
+    backend: InferenceBackend = HttpInferenceBackend.from_settings(
+        settings, storage=storage, scratch=scratch
+    )
+    return backend
+
+
+def triton_inference(
+    settings: Settings, storage: ObjectStorage, scratch: ScratchSpace
+) -> InferenceBackend:
+    try:
+        from stereospot.adapters.inference.triton import TritonInferenceBackend
+    except ModuleNotFoundError as exc:
+        raise _missing(InferenceBackendKind.TRITON, exc) from exc
+    backend: InferenceBackend = TritonInferenceBackend.from_settings(
+        settings, storage=storage, scratch=scratch
+    )
+    return backend
+
+
+def sagemaker_inference(
+    settings: Settings, storage: ObjectStorage, scratch: ScratchSpace
+) -> InferenceBackend:
+    try:
+        from stereospot.adapters.inference.sagemaker import SageMakerBackend
+    except ModuleNotFoundError as exc:
+        raise _missing(InferenceBackendKind.SAGEMAKER, exc) from exc
+    backend: InferenceBackend = SageMakerBackend.from_settings(
+        settings, storage=storage, scratch=scratch
+    )
+    return backend
+
+
+# ------------------------------------------------------------------ optional parts
+# pywebpush and yt-dlp are imported when first built (the web app and the workers that
+# never push or fetch start faster).
+
+
+def make_push_sender(vapid_key: str | None, settings: Settings) -> PushSender:
+    from stereospot.adapters.push.webpush import push_sender
+
+    return push_sender(
+        vapid_key, settings.vapid_subject, allow_private=settings.fetch_allow_private
+    )
+
+
+def make_fetcher(settings: Settings) -> SourceFetcher:
+    from stereospot.adapters.ingest.ytdlp import YtDlpFetcher
+
+    return YtDlpFetcher(allow_private=settings.fetch_allow_private)
 
 
 class Application(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     platform = providers.DependenciesContainer()
 
-    clock = providers.Singleton(
-        lambda cls: cls(),
-        providers.Callable(_import, "stereospot.adapters.local.system.SystemClock"),
-    )
-    scratch = providers.Singleton(
-        lambda cls, settings: (
-            cls(settings.resolved_data_dir() / "tmp")
-            if settings.platform is Platform.LOCAL
-            else cls()
+    clock = providers.Singleton(SystemClock)
+    toolkit = providers.Singleton(PyAVToolkit)
+    inference = providers.Selector(
+        providers.Callable(lambda s: s.inference_backend.value, settings),
+        local=providers.Singleton(local_inference, settings, platform.storage, platform.scratch),
+        http=providers.Singleton(http_inference, settings, platform.storage, platform.scratch),
+        triton=providers.Singleton(triton_inference, settings, platform.storage, platform.scratch),
+        sagemaker=providers.Singleton(
+            sagemaker_inference, settings, platform.storage, platform.scratch
         ),
-        providers.Callable(_import, "stereospot.adapters.local.system.TempScratch"),
-        settings,
     )
-    toolkit = providers.Singleton(
-        lambda cls: cls(),
-        providers.Callable(_import, "stereospot.adapters.media.pyav_toolkit.PyAVToolkit"),
-    )
-    inference = providers.Singleton(_inference_backend, settings, platform.storage, scratch)
-    push_sender = providers.Singleton(
-        lambda cls, settings: cls.from_settings(settings),
-        providers.Callable(_import, "stereospot.adapters.push.webpush.WebPushSender"),
-        settings,
-    )
-    fetcher = providers.Singleton(
-        lambda cls, settings: cls(allow_private=settings.fetch_allow_private),
-        providers.Callable(_import, "stereospot.adapters.ingest.ytdlp.YtDlpFetcher"),
-        settings,
-    )
+    push_sender = providers.Singleton(make_push_sender, platform.vapid_key, settings)
+    fetcher = providers.Singleton(make_fetcher, settings)
     # Previews of one frame for the create form: the engine on this process's CPU.
-    previewer = providers.Singleton(
-        lambda cls: cls(),
-        providers.Callable(_import, "stereospot.adapters.inference.preview.StillPreviewer"),
-    )
-    policy = providers.Singleton(policy_from, settings)
-    secret_key = providers.Singleton(_secret_key, settings)
+    previewer = providers.Singleton(StillPreviewer)
+    policy = providers.Singleton(policy_from, settings, platform.max_upload_bytes)
+    secret_key = providers.Callable(lambda key: key, platform.secret_key)
 
     deps = providers.Singleton(
         Deps,
@@ -136,24 +161,34 @@ class Application(containers.DeclarativeContainer):
         queues=platform.queues,
         events=platform.events,
         push_subscriptions=platform.push_subscriptions,
-        push_sender=providers.Factory(_Lazy, push_sender.provider),
+        push_sender=push_sender,
         clock=clock,
-        scratch=scratch,
-        toolkit=providers.Factory(_Lazy, toolkit.provider),
-        inference=providers.Factory(_Lazy, inference.provider),
-        fetcher=providers.Factory(_Lazy, fetcher.provider),
+        scratch=platform.scratch,
+        toolkit=toolkit,
+        inference=inference,
+        fetcher=fetcher,
         policy=policy,
     )
 
 
-def build_container(settings: Settings | None = None) -> Application:
-    """The application container for `settings` (from the environment when None).
+def platform_container(settings: Settings) -> PlatformProviders:
+    """The selected platform's container (its module, and its adapters, imported now)."""
+    match settings.platform:
+        case Platform.MEMORY:
+            from stereospot.platforms.memory import PlatformContainer as Memory
 
-    A platform module defines `PlatformContainer`, a DeclarativeContainer taking `settings`
-    and providing: jobs, completions, progress, reassembly_lock, invocations, storage, queues,
-    events, push_subscriptions, decoder (MessageDecoder).
-    """
+            return Memory(settings=settings)
+        case Platform.LOCAL:
+            from stereospot.platforms.local import PlatformContainer as Local
+
+            return Local(settings=settings)
+        case Platform.AWS:
+            from stereospot.platforms.aws import PlatformContainer as Aws
+
+            return Aws(settings=settings)
+
+
+def build_container(settings: Settings | None = None) -> Application:
+    """The application container for `settings` (from the environment when None)."""
     settings = settings or Settings()
-    platform_module = importlib.import_module(_PLATFORM_MODULES[settings.platform])
-    platform = platform_module.PlatformContainer(settings=settings)
-    return Application(settings=settings, platform=platform)
+    return Application(settings=settings, platform=platform_container(settings))

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as nnf
 
 from inference_server.depth.base import FrameBatch
+from inference_server.upsample import guided_upsample
 from inference_server.video_io import DecodedFrame, decode_frames, probe_source
 from stereospot.domain.errors import MediaError
 
@@ -44,7 +45,11 @@ class ExternalDepth:
             depth = torch.rot90(depth, k, dims=(-2, -1))
         nearness = depth / 255.0 if self._source.colour.full_range else (depth - 16.0) / 219.0
         if nearness.shape[-2:] != y.shape[-2:]:
-            nearness = nnf.interpolate(
-                nearness.unsqueeze(1), size=y.shape[-2:], mode="bilinear", align_corners=False
-            ).squeeze(1)
+            if nearness.shape[-2] <= y.shape[-2] and nearness.shape[-1] <= y.shape[-1]:
+                # Edges on the frame's edges (planes are on 8-bit levels, see pipeline).
+                nearness = guided_upsample(nearness, y)
+            else:
+                nearness = nnf.interpolate(
+                    nearness.unsqueeze(1), size=y.shape[-2:], mode="area"
+                ).squeeze(1)
         return nearness.clamp_(0.0, 1.0)

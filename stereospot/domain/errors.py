@@ -23,6 +23,26 @@ class MalformedMessage(DomainError):
     """A queue message body that is not a valid message of any known type."""
 
 
+class ObjectNotFound(DomainError):
+    """The storage holds no object under this key (every ObjectStorage adapter raises it)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"a stored file is missing: {key}")
+        self.key = key
+
+
+class SignatureInvalid(DomainError):
+    """A signed link that was not signed by us, was altered, or does not grant this request."""
+
+
+class SignatureExpired(SignatureInvalid):
+    """A signed link whose expiry has passed."""
+
+
+class ObjectTooLarge(DomainError):
+    """An upload went past the size its link allows."""
+
+
 class JobNotFound(DomainError):
     """No job (or only a deleted one) has this id."""
 

@@ -167,8 +167,8 @@ class ObjectStorage(Protocol):
     keys.validate_storage_key) raise InvalidKey.
 
     - put_file / put_bytes: write (overwrite allowed). A write may trigger ObjectEvents.
-    - get_file(key, dest): stream to a local file; raises KeyError if absent.
-    - get_bytes: small objects only; raises KeyError if absent.
+    - get_file(key, dest): stream to a local file; raises ObjectNotFound if absent.
+    - get_bytes: small objects only; raises ObjectNotFound if absent.
     - exists, size (None if absent), list_keys(prefix) sorted.
     - delete_prefix(prefix): removes every object under prefix, returns how many.
     - upload_url(key, expires_s, max_bytes): a URL the browser PUTs the file to.

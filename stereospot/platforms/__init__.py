@@ -1,4 +1,5 @@
-"""Platform containers: one per place StereoSpot runs (memory, local, aws).
+"""Platform containers: one module per place StereoSpot runs (memory, local, aws).
 
-Each module defines `PlatformContainer` (see stereospot.container.build_container).
+Each defines `PlatformContainer`, a subclass of base.PlatformProviders that provides every
+port and every other thing that differs by platform; stereospot.container picks one.
 """

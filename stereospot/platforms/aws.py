@@ -6,6 +6,12 @@
                         DynamoDB tables
     events              AwsJobEvents (the Pipes-fed queue, if one is configured)
     decoder             AwsMessageDecoder (S3 notifications and our own messages)
+    scratch             the system temp dir (each task has its own disk)
+    secret_key          STEREOSPOT_SECRET_KEY (else one per process)
+    max_upload_bytes    at most one presigned PUT (5 GiB)
+    storage_origins     the buckets' hosts (or the endpoint)
+    file_server         None: browsers talk to S3 directly
+    vapid_key           STEREOSPOT_VAPID_PRIVATE_KEY (else push is off)
 
 Region and an optional endpoint (moto, LocalStack) come from settings; credentials from
 boto3's default chain. `stereospot aws provision` creates a matching stack.
@@ -13,7 +19,7 @@ boto3's default chain. `stereospot aws provision` creates a matching stack.
 
 from __future__ import annotations
 
-from dependency_injector import containers, providers
+from dependency_injector import providers
 
 from stereospot.adapters.aws.clients import AwsClients
 from stereospot.adapters.aws.dynamodb_completions import DynamoSegmentCompletionStore
@@ -24,9 +30,16 @@ from stereospot.adapters.aws.dynamodb_push import DynamoPushSubscriptionStore
 from stereospot.adapters.aws.dynamodb_reassembly import DynamoReassemblyLock
 from stereospot.adapters.aws.job_events import AwsJobEvents
 from stereospot.adapters.aws.s3_events import AwsMessageDecoder
-from stereospot.adapters.aws.s3_storage import S3ObjectStorage
+from stereospot.adapters.aws.s3_storage import (
+    SINGLE_PUT_MAX_BYTES,
+    S3ObjectStorage,
+    browser_origins,
+)
 from stereospot.adapters.aws.sqs_queue import SqsQueue, SqsQueues
+from stereospot.adapters.local.secret import process_secret
+from stereospot.adapters.local.system import TempScratch
 from stereospot.config import Settings
+from stereospot.platforms.base import PlatformProviders, configured_vapid_key
 
 
 def _clients(settings: Settings) -> AwsClients:
@@ -39,7 +52,12 @@ def _events(settings: Settings, clients: AwsClients) -> AwsJobEvents:
     return AwsJobEvents(queue)
 
 
-class PlatformContainer(containers.DeclarativeContainer):
+def _data_location(settings: Settings) -> str:
+    aws = settings.aws
+    return f"S3 {aws.input_bucket}, {aws.output_bucket}; DynamoDB {aws.jobs_table} ({aws.region})"
+
+
+class PlatformContainer(PlatformProviders):
     settings = providers.Dependency(instance_of=Settings)
 
     clients = providers.Singleton(_clients, settings)
@@ -75,3 +93,14 @@ class PlatformContainer(containers.DeclarativeContainer):
     )
     events = providers.Singleton(_events, settings, clients)
     decoder = providers.Singleton(lambda s: AwsMessageDecoder.from_settings(s.aws), settings)
+    scratch = providers.Singleton(TempScratch)
+
+    secret_key = providers.Singleton(process_secret, settings)
+    max_upload_bytes = providers.Callable(
+        lambda s: min(s.max_upload_bytes, SINGLE_PUT_MAX_BYTES), settings
+    )
+    storage_origins = providers.Callable(lambda s: browser_origins(s.aws), settings)
+    file_server = providers.Object(None)
+    vapid_key = providers.Callable(configured_vapid_key, settings)
+    data_location = providers.Callable(_data_location, settings)
+    loopback_hosts = providers.Object(False)

@@ -6,9 +6,11 @@
       objects/          object storage: objects/<key>, e.g. objects/jobs/<job>/final.mp4
       tmp/              scratch directories of the workers
       secret_key        signs URLs and CSRF tokens (0600), unless STEREOSPOT_SECRET_KEY is set
+      vapid_private.pem the Web Push key (0600), unless STEREOSPOT_VAPID_PRIVATE_KEY is set
 
 Several processes (web app, workers) share one data directory: SQLite serialises their
 writes, object writes are atomic renames, and object-created events go through the queues.
+The web app serves the storage's signed links itself (file_server).
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from dependency_injector import containers, providers
+from dependency_injector import providers
 
 from stereospot.adapters.local.completions import SqliteSegmentCompletionStore
 from stereospot.adapters.local.events import SqliteJobEvents
+from stereospot.adapters.local.file_server import LocalFileServer
 from stereospot.adapters.local.invocations import SqliteInvocationStore
 from stereospot.adapters.local.jobs import SqliteJobStore
+from stereospot.adapters.local.keyfile import load_or_create
 from stereospot.adapters.local.object_events import ObjectEventRouter
 from stereospot.adapters.local.progress import SqliteSegmentProgressStore
 from stereospot.adapters.local.push import SqlitePushSubscriptionStore
@@ -31,11 +35,12 @@ from stereospot.adapters.local.secret import secret_key
 from stereospot.adapters.local.signing import UrlSigner
 from stereospot.adapters.local.sqlite import Database
 from stereospot.adapters.local.storage import FilesystemObjectStorage
+from stereospot.adapters.local.system import TempScratch
 from stereospot.config import Settings
+from stereospot.domain.urls import origin
+from stereospot.platforms.base import PlatformProviders, configured_vapid_key, decode_own_messages
 
-# One convention for both in-process platforms: queue bodies are our own messages, and
-# visibility timeouts come from the same settings.
-from stereospot.platforms.memory import decode
+VAPID_KEY_FILENAME = "vapid_private.pem"
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,10 @@ class DataLayout:
     def tmp(self) -> Path:
         return self.root / "tmp"
 
+    @property
+    def vapid_key(self) -> Path:
+        return self.root / VAPID_KEY_FILENAME
+
     @classmethod
     def create(cls, settings: Settings) -> DataLayout:
         layout = cls(settings.resolved_data_dir())
@@ -66,9 +75,9 @@ def _database(layout: DataLayout) -> Database:
     return Database(layout.database)
 
 
-def _url_signer(settings: Settings, layout: DataLayout) -> UrlSigner:
+def _secret_key(settings: Settings, layout: DataLayout) -> bytes:
     # The layout is a dependency so the data directory exists before the key is kept there.
-    return UrlSigner(secret_key(settings), settings.public_url)
+    return secret_key(settings)
 
 
 def _queues(settings: Settings, database: Database) -> SqliteQueues:
@@ -85,12 +94,31 @@ def _storage(
     )
 
 
-class PlatformContainer(containers.DeclarativeContainer):
+def _storage_origins(settings: Settings) -> tuple[str, ...]:
+    """The links point at this web app's public URL (which may differ from the page's)."""
+    public = origin(settings.public_url)
+    return (public,) if public else ()
+
+
+def _vapid_key(settings: Settings, layout: DataLayout) -> str:
+    """The configured key, else the one generated once into the data directory."""
+    from stereospot.adapters.push.webpush import generate_vapid_pem
+
+    configured = configured_vapid_key(settings)
+    if configured is not None:
+        return configured
+    return load_or_create(layout.vapid_key, generate_vapid_pem).decode("ascii")
+
+
+class PlatformContainer(PlatformProviders):
     settings = providers.Dependency(instance_of=Settings)
 
     layout = providers.Singleton(DataLayout.create, settings)
     database = providers.Singleton(_database, layout)
-    url_signer = providers.Singleton(_url_signer, settings, layout)
+    secret_key = providers.Singleton(_secret_key, settings, layout)
+    url_signer = providers.Singleton(
+        UrlSigner, secret_key, providers.Callable(lambda s: s.public_url, settings)
+    )
 
     jobs = providers.Singleton(SqliteJobStore, database)
     completions = providers.Singleton(SqliteSegmentCompletionStore, database)
@@ -101,4 +129,12 @@ class PlatformContainer(containers.DeclarativeContainer):
     events = providers.Singleton(SqliteJobEvents, database)
     queues = providers.Singleton(_queues, settings, database)
     storage = providers.Singleton(_storage, layout, url_signer, queues)
-    decoder = providers.Object(decode)
+    decoder = providers.Object(decode_own_messages)
+    scratch = providers.Singleton(TempScratch, layout.provided.tmp)
+
+    max_upload_bytes = providers.Callable(lambda s: s.max_upload_bytes, settings)
+    storage_origins = providers.Callable(_storage_origins, settings)
+    file_server = providers.Singleton(LocalFileServer, url_signer, storage)
+    vapid_key = providers.Singleton(_vapid_key, settings, layout)
+    data_location = providers.Callable(lambda s: str(s.resolved_data_dir()), settings)
+    loopback_hosts = providers.Object(True)

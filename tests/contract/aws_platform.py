@@ -57,7 +57,7 @@ class AwsPlatform:
 
     def job_store(self) -> JobStore:
         from stereospot.adapters.aws.dynamodb_jobs import DynamoJobStore
-        from stereospot.adapters.aws.provision import create_jobs_table
+        from stereospot.ops.provision import create_jobs_table
 
         name = f"{self.prefix}-jobs"
         create_jobs_table(self.clients.dynamodb, name)
@@ -65,7 +65,7 @@ class AwsPlatform:
 
     def completion_store(self) -> SegmentCompletionStore:
         from stereospot.adapters.aws.dynamodb_completions import DynamoSegmentCompletionStore
-        from stereospot.adapters.aws.provision import create_completions_table
+        from stereospot.ops.provision import create_completions_table
 
         name = f"{self.prefix}-segment-completions"
         create_completions_table(self.clients.dynamodb, name)
@@ -73,7 +73,7 @@ class AwsPlatform:
 
     def progress_store(self) -> SegmentProgressStore:
         from stereospot.adapters.aws.dynamodb_progress import DynamoSegmentProgressStore
-        from stereospot.adapters.aws.provision import create_progress_table
+        from stereospot.ops.provision import create_progress_table
 
         name = f"{self.prefix}-segment-progress"
         create_progress_table(self.clients.dynamodb, name)
@@ -81,7 +81,7 @@ class AwsPlatform:
 
     def reassembly_lock(self) -> ReassemblyLock:
         from stereospot.adapters.aws.dynamodb_reassembly import DynamoReassemblyLock
-        from stereospot.adapters.aws.provision import create_reassembly_table
+        from stereospot.ops.provision import create_reassembly_table
 
         name = f"{self.prefix}-reassembly-triggered"
         create_reassembly_table(self.clients.dynamodb, name)
@@ -89,16 +89,16 @@ class AwsPlatform:
 
     def invocation_store(self) -> InferenceInvocationStore:
         from stereospot.adapters.aws.dynamodb_invocations import DynamoInvocationStore
-        from stereospot.adapters.aws.provision import create_invocations_table
+        from stereospot.ops.provision import create_invocations_table
 
         name = f"{self.prefix}-inference-invocations"
         create_invocations_table(self.clients.dynamodb, name)
         return DynamoInvocationStore(self.clients.dynamodb, name)
 
     def object_storage(self) -> ObjectStorage:
-        from stereospot.adapters.aws.provision import create_bucket
         from stereospot.adapters.aws.s3_storage import S3ObjectStorage
         from stereospot.domain.routing import Bucket
+        from stereospot.ops.provision import create_bucket
 
         buckets = {Bucket.INPUT: f"{self.prefix}-input", Bucket.OUTPUT: f"{self.prefix}-output"}
         for bucket in buckets.values():
@@ -108,8 +108,8 @@ class AwsPlatform:
         )
 
     def queue(self, *, visibility_timeout_s: int, max_receives: int) -> Queue:
-        from stereospot.adapters.aws.provision import create_queue
         from stereospot.adapters.aws.sqs_queue import SqsQueue
+        from stereospot.ops.provision import create_queue
 
         name = f"{self.prefix}-q{next(self._queue_numbers)}"
         url = create_queue(self.clients.sqs, name, visibility_timeout_s, max_receives)
@@ -120,7 +120,7 @@ class AwsPlatform:
 
     def push_subscriptions(self) -> PushSubscriptionStore:
         from stereospot.adapters.aws.dynamodb_push import DynamoPushSubscriptionStore
-        from stereospot.adapters.aws.provision import create_push_table
+        from stereospot.ops.provision import create_push_table
 
         name = f"{self.prefix}-push-subscriptions"
         create_push_table(self.clients.dynamodb, name)

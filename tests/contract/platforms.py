@@ -34,7 +34,7 @@ from stereospot.adapters.local.progress import SqliteSegmentProgressStore
 from stereospot.adapters.local.push import SqlitePushSubscriptionStore
 from stereospot.adapters.local.queues import SqliteQueue
 from stereospot.adapters.local.reassembly import SqliteReassemblyLock
-from stereospot.adapters.local.signing import SignatureInvalid, UrlSigner
+from stereospot.adapters.local.signing import UrlSigner
 from stereospot.adapters.local.sqlite import Database
 from stereospot.adapters.local.storage import FilesystemObjectStorage
 from stereospot.adapters.memory.clock import ManualClock
@@ -47,6 +47,7 @@ from stereospot.adapters.memory.push import MemoryPushSubscriptionStore
 from stereospot.adapters.memory.queues import MemoryQueue
 from stereospot.adapters.memory.reassembly import MemoryReassemblyLock
 from stereospot.adapters.memory.storage import MemoryObjectStorage, SignedUrlError
+from stereospot.domain.errors import SignatureInvalid
 from stereospot.domain.ports import (
     InferenceInvocationStore,
     JobEvents,

@@ -11,7 +11,7 @@ from uuid import uuid4
 
 import pytest
 
-from stereospot.domain.errors import InvalidKey
+from stereospot.domain.errors import InvalidKey, ObjectNotFound
 from stereospot.domain.keys import final_key, output_segment_key, source_key
 from stereospot.domain.ports import ObjectStorage
 
@@ -74,9 +74,9 @@ def test_absent_objects(object_storage: ObjectStorage, tmp_path: Path) -> None:
     key = final_key(uuid4())
     assert object_storage.exists(key) is False
     assert object_storage.size(key) is None
-    with pytest.raises(KeyError):
+    with pytest.raises(ObjectNotFound):
         object_storage.get_bytes(key)
-    with pytest.raises(KeyError):
+    with pytest.raises(ObjectNotFound):
         object_storage.get_file(key, tmp_path / "never.mp4")
     assert not (tmp_path / "never.mp4").exists()
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from stereospot.adapters.aws.clients import AwsClients
-from stereospot.adapters.aws.provision import provision
+from stereospot.ops.provision import provision
 from stereospot.config import AwsSettings, Settings
 from tests.aws_server import REGION, fresh_prefix
 from tests.deploy.hcl import APP, load

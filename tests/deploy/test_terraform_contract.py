@@ -353,7 +353,7 @@ def test_state_locks_in_s3_and_needs_a_terraform_that_can() -> None:
 
 def test_the_prefix_rule_is_provisions() -> None:
     """terraform's prefix validation accepts exactly what `stereospot aws provision` does."""
-    from stereospot.adapters.aws.provision import check_prefix
+    from stereospot.ops.provision import check_prefix
 
     [prefix] = [v.body for v in load(APP).variables if v.name == "prefix"]
     [validation] = prefix["validation"]

@@ -21,11 +21,11 @@ from typing import IO, TypeVar
 import httpx
 
 from stereospot.adapters.aws.clients import AwsClients
-from stereospot.adapters.aws.provision import environment, provision
 from stereospot.config import AwsSettings, Platform, QueueTimeouts, Settings
 from stereospot.container import build_container
 from stereospot.domain.routing import Bucket, QueueName, bucket_for_key
 from stereospot.domain.services.deps import Deps
+from stereospot.ops.provision import environment, provision
 from tests.aws_server import REGION, fresh_prefix, moto_endpoint
 from tests.e2e.serve_process import CLI, free_port, stop_gracefully
 

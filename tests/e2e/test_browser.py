@@ -37,7 +37,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--autoplay-policy=no-user-gesture-required",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+AXE = ROOT / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"  # scripts/browser.sh
 CONVERSION_TIMEOUT_MS = 150_000
 
 if not CHROMIUM.exists():  # pragma: no cover - depends on the machine
@@ -170,6 +172,30 @@ def _check_vr_button(browser: Browser, job_url: str) -> None:
         context.close()
 
 
+def _tab_to(page: Page, selector: str, limit: int = 40) -> None:
+    """Press Tab until `selector` has the focus (and it shows a focus ring)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"document.activeElement.matches({selector!r})"):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def axe_problems(page: Page, name: str) -> list[str]:
+    """Serious and critical axe-core violations on the page as it is now."""
+    if not AXE.exists():  # pragma: no cover - depends on the machine
+        pytest.skip(f"{AXE} is missing (scripts/browser.sh installs it)")
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text())
+    violations: list[dict[str, Any]] = page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+            .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+            .map((v) => ({id: v.id, impact: v.impact, help: v.help,
+                          targets: v.nodes.slice(0, 3).map((n) => n.target.join(' '))}))"""
+    )
+    return [f"{name}: {v['impact']} {v['id']} ({v['help']}) at {v['targets']}" for v in violations]
+
+
 def _progress_log(page: Page) -> list[dict[str, Any]]:
     log: list[dict[str, Any]] = page.evaluate("window.__progress")
     return log
@@ -231,6 +257,7 @@ def test_choose_a_file_convert_follow_play_download_remove(
             assert _canvas_pixels(page, "[data-preview-canvas]").shape == (96, 160, 4)
     page.fill("#divergence", "2.0")
     _wait_for_preview(page, after=version)
+    problems = axe_problems(page, "dashboard with a preview")
     page.screenshot(path=str(SCREENSHOTS / "02-dashboard-file-chosen-desktop.png"), full_page=True)
     page.click("[data-start-button]")
     page.wait_for_url(re.compile(r"/jobs/[0-9a-f-]{36}$"), timeout=30_000)
@@ -242,6 +269,7 @@ def test_choose_a_file_convert_follow_play_download_remove(
     page.on("load", lambda loaded: loads.append(loaded.url))
     page.wait_for_selector("[data-live-progress]", timeout=CONVERSION_TIMEOUT_MS)
     page.screenshot(path=str(SCREENSHOTS / "03-job-converting-desktop.png"), full_page=True)
+    problems += axe_problems(page, "job converting")
     shoot(browser, job_url, "03-job-converting", only="phone")
     page.wait_for_selector(
         '#job-panel[data-status="completed"] video[data-player]', timeout=CONVERSION_TIMEOUT_MS
@@ -267,6 +295,8 @@ def test_choose_a_file_convert_follow_play_download_remove(
     assert 2.5 <= duration <= 3.5
     page.evaluate("document.querySelector('video[data-player]').pause()")
     _check_anaglyph_view(page)
+    problems += axe_problems(page, "job completed, red-cyan view")
+    assert problems == []
     _check_vr_button(browser, job_url)
     shoot(browser, job_url, "04-job-completed")
 
@@ -305,15 +335,27 @@ def test_a_non_video_upload_fails_with_the_reason_on_the_page(
 ) -> None:
     page = browser.new_page(viewport=DESKTOP)
     page.goto(server.url)
-    page.click("[data-start-button]")  # nothing chosen yet: said so, nothing created
+    # Keyboard only: Tab to the button, Enter (nothing chosen yet: said so), Tab to the
+    # file chooser, Space opens it; a strength typed in; Tab to the button, Enter.
+    _tab_to(page, "[data-start-button]")
+    page.keyboard.press("Enter")
     assert "Choose a video first" in page.inner_text("[data-upload-error]")
+    page.goto(server.url)
     bogus = tmp_path / "shopping-list.mp4"
     bogus.write_text("eggs, milk, bread\n" * 200)
-    page.set_input_files("[data-file-input]", str(bogus))
-    page.click("[data-start-button]")
+    _tab_to(page, "[data-file-input]")
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    chooser.value.set_files(str(bogus))
+    _tab_to(page, "#divergence")
+    page.keyboard.press("Control+a")
+    page.keyboard.type("3")
+    _tab_to(page, "[data-start-button]")
+    page.keyboard.press("Enter")
     page.wait_for_selector('#job-panel[data-status="failed"] .reason', timeout=60_000)
     reason = page.inner_text(".reason")
     assert len(reason) > 15 and "Traceback" not in reason
+    assert axe_problems(page, "job failed") == []
     shoot(browser, page.url, "08-job-failed")
     page.close()
 
@@ -334,6 +376,7 @@ def test_a_job_without_its_file_is_listed_nowhere_and_can_be_cancelled_then_remo
 
     # Its own page still offers the upload (for API users) and Cancel.
     page.goto(job_url)
+    assert axe_problems(page, "job waiting for its upload") == []
     shoot(browser, job_url, "02-job-upload")
     page.click("[data-cancel-button]")
     page.wait_for_selector('#job-panel[data-status="failed"] .reason')
@@ -410,7 +453,8 @@ def test_no_page_is_wider_than_the_screen(server: Server, browser: Browser) -> N
         "14-api": server.url + "/api-docs",
         "15-not-found": server.url + "/jobs/00000000-0000-4000-8000-000000000000",
     }
-    too_wide = []
+    too_wide: list[str] = []
+    inaccessible: list[str] = []
     for name, url in pages.items():
         for label, viewport, mobile in (("desktop", DESKTOP, False), ("phone", PHONE, True)):
             context = browser.new_context(
@@ -422,6 +466,8 @@ def test_no_page_is_wider_than_the_screen(server: Server, browser: Browser) -> N
             width = page.evaluate("document.documentElement.scrollWidth")
             if width > viewport["width"]:
                 too_wide.append(f"{name} {label}: {width} px > {viewport['width']} px")
+            inaccessible.extend(axe_problems(page, f"{name} {label}"))
             page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
             context.close()
     assert too_wide == []
+    assert inaccessible == []

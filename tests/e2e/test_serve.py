@@ -226,6 +226,26 @@ def test_demo_converts_a_sample_clip_and_prints_the_result_path(tmp_path: Path) 
     assert "2 of 2 segments converted" in result.stderr  # 2-second segments
 
 
+def test_demo_honours_the_data_dir_variable_and_otherwise_cleans_up(tmp_path: Path) -> None:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "STEREOSPOT_DATA_DIR": str(tmp_path / "mine")}
+    demo = [*CLI, "demo", "--seconds", "1"]
+    kept = subprocess.run(demo, capture_output=True, text=True, env=env, timeout=300)
+    assert kept.returncode == 0, kept.stderr
+    assert Path(kept.stdout.strip()).parent == (tmp_path / "mine").resolve()
+    assert (tmp_path / "mine" / "stereospot.db").is_file()  # the job is kept there
+
+    env.pop("STEREOSPOT_DATA_DIR")
+    scratch, here = tmp_path / "tmp", tmp_path / "here"
+    scratch.mkdir()
+    here.mkdir()
+    env["TMPDIR"] = str(scratch)
+    gone = subprocess.run(demo, capture_output=True, text=True, env=env, timeout=300, cwd=here)
+    assert gone.returncode == 0, gone.stderr
+    assert Path(gone.stdout.strip()) == (here / "StereoSpot_demo_LR_Half_SBS.mp4").resolve()
+    assert Path(gone.stdout.strip()).is_file()
+    assert list(scratch.iterdir()) == [], "the temporary data directory is removed"
+
+
 def test_demo_rejects_an_unknown_format_readably(tmp_path: Path) -> None:
     result = subprocess.run(
         [*CLI, "demo", "--data-dir", str(tmp_path), "--format", "hologram"],

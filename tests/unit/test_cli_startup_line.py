@@ -1,11 +1,16 @@
-"""The startup line of `stereospot serve|web` says where the data lives on each platform."""
+"""The startup line of `stereospot serve|web` says where the data lives on each platform
+(each platform container's data_location)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from stereospot.config import AwsSettings, Platform, Settings
-from stereospot.entrypoints.cli.run import where_data_lives
+from stereospot.container import build_container
+
+
+def where_data_lives(settings: Settings) -> str:
+    return str(build_container(settings).platform.data_location())
 
 
 def test_on_aws_it_names_the_stack_not_a_data_directory(tmp_path: Path) -> None:

@@ -57,6 +57,7 @@ locals {
   # The inference container's settings (sagemaker mode); empty values left out.
   inference_environment_all = {
     STEREOSPOT_LOG_LEVEL           = var.log_level
+    STEREOSPOT_AWS__REGION         = var.region # its S3 and Secrets Manager clients
     STEREOSPOT_DEVICE              = "cuda"
     STEREOSPOT_DEPTH_MODEL         = var.depth_model
     STEREOSPOT_INFERENCE_STUB      = var.inference_stub ? "true" : ""

@@ -29,8 +29,10 @@ from botocore.exceptions import ClientError
 
 from stereospot.adapters.aws.clients import error_code
 from stereospot.config import AwsSettings
+from stereospot.domain.errors import ObjectNotFound
 from stereospot.domain.keys import validate_storage_key, validate_storage_prefix
 from stereospot.domain.routing import Bucket, bucket_for_key
+from stereospot.domain.urls import origin
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -44,6 +46,16 @@ SINGLE_PUT_MAX_BYTES = 5 * 1024**3  # the most one PUT (and so one presigned upl
 MIN_PART_BYTES = 5 * 1024 * 1024  # S3's smallest multipart part (except the last)
 _MAX_PART_BYTES = 64 * 1024 * 1024
 _NOT_FOUND = frozenset({"404", "NoSuchKey", "NotFound"})
+
+
+def browser_origins(aws: AwsSettings) -> tuple[str, ...]:
+    """Where presigned URLs point (the page's Content-Security-Policy allows them): the
+    endpoint when one is set, else each bucket's global and regional hosts."""
+    origins = [origin(aws.endpoint_url)] if aws.endpoint_url else []
+    for bucket in (aws.input_bucket, aws.output_bucket):
+        origins.append(f"https://{bucket}.s3.amazonaws.com")
+        origins.append(f"https://{bucket}.s3.{aws.region}.amazonaws.com")
+    return tuple(dict.fromkeys(o for o in origins if o))
 
 
 class StorageError(RuntimeError):
@@ -105,7 +117,7 @@ class S3ObjectStorage:
             os.replace(partial, dest)
         except ClientError as exc:
             if error_code(exc) in _NOT_FOUND:
-                raise KeyError(key) from None
+                raise ObjectNotFound(key) from None
             raise
         finally:
             if os.path.exists(partial):
@@ -116,7 +128,7 @@ class S3ObjectStorage:
             response = self._s3.get_object(Bucket=self.bucket_name(key), Key=key)
         except ClientError as exc:
             if error_code(exc) in _NOT_FOUND:
-                raise KeyError(key) from None
+                raise ObjectNotFound(key) from None
             raise
         return response["Body"].read()
 

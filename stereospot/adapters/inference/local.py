@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from stereospot.domain.errors import DomainError, InferenceError
+from stereospot.domain.errors import DomainError, InferenceError, ObjectNotFound
 from stereospot.domain.ports import (
     ConversionRequest,
     ConversionResult,
@@ -89,7 +89,7 @@ class LocalInferenceBackend:
             return None
         try:
             self._storage.get_file(request.previous_input_key, dest)
-        except KeyError:  # warm-up is an improvement, not a requirement
+        except ObjectNotFound:  # warm-up is an improvement, not a requirement
             logger.warning(
                 "previous segment %s is missing; converting without warm-up",
                 request.previous_input_key,

@@ -19,19 +19,11 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlencode
 
-from stereospot.domain.errors import InvalidKey
+from stereospot.domain.errors import InvalidKey, SignatureExpired, SignatureInvalid
 from stereospot.domain.keys import validate_storage_key
 
 _SIGNED_METHODS = ("GET", "PUT")
 _SIGNATURE_VERSION = "stereospot-url-v1"
-
-
-class SignatureInvalid(Exception):
-    """The URL was not signed by us, was altered, or does not grant this request."""
-
-
-class SignatureExpired(SignatureInvalid):
-    """The URL was signed by us but its expiry has passed."""
 
 
 @dataclass(frozen=True)

@@ -19,17 +19,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 from stereospot.adapters.local.signing import UrlSigner
-from stereospot.domain.errors import InvalidKey
+from stereospot.domain.errors import InvalidKey, ObjectNotFound, ObjectTooLarge
 from stereospot.domain.keys import validate_storage_key, validate_storage_prefix
 
 CHUNK_BYTES = 1024 * 1024
 _TEMP_MARK = ".~"
 
 ObjectCreatedCallback = Callable[[str, int], None]
-
-
-class ObjectTooLarge(Exception):
-    """A streamed write went past the size it was allowed."""
 
 
 class ObjectWriter:
@@ -139,7 +135,7 @@ class FilesystemObjectStorage:
         try:
             return open(path, "rb")
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            raise KeyError(key) from None
+            raise ObjectNotFound(key) from None
 
     def get_file(self, key: str, dest: Path) -> None:
         with self._open(key) as file:

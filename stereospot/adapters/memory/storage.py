@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
+from stereospot.domain.errors import ObjectNotFound
 from stereospot.domain.keys import validate_storage_key, validate_storage_prefix
 from stereospot.domain.ports import Clock
 
@@ -62,10 +63,10 @@ class MemoryObjectStorage:
     def get_bytes(self, key: str) -> bytes:
         validate_storage_key(key)
         with self._lock:
-            try:
-                return self._objects[key]
-            except KeyError:
-                raise KeyError(key) from None
+            data = self._objects.get(key)
+        if data is None:
+            raise ObjectNotFound(key)
+        return data
 
     def get_file(self, key: str, dest: Path) -> None:
         data = self.get_bytes(key)

@@ -1,9 +1,9 @@
 """Web Push (RFC 8030 + VAPID RFC 8292, aes128gcm payloads) with pywebpush.
 
-VAPID keys come from Settings (STEREOSPOT_VAPID_PRIVATE_KEY: a PEM, or the urlsafe base64
-raw/DER form that `vapid --gen` and web-push tools print). On the local platform, when none
-is set, one key pair is generated once into <data_dir>/vapid_private.pem and reused by every
-process. Anywhere else without keys, push is simply off: `NoopPushSender`.
+The VAPID key comes from the platform container (STEREOSPOT_VAPID_PRIVATE_KEY: a PEM, or
+the urlsafe base64 raw/DER form that `vapid --gen` and web-push tools print; the local
+platform generates one into its data directory when none is set). Without a key push is
+simply off: `push_sender` gives a `NoopPushSender`.
 
 Endpoints are user input: only https ones are sent to, and only through the outbound guard
 (one loopback proxy per process, see adapters/outbound), so an endpoint that is, resolves
@@ -15,10 +15,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
-import secrets
 import threading
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,12 +33,10 @@ from stereospot.adapters.outbound.addresses import (
     vet,
 )
 from stereospot.adapters.outbound.proxy import GuardProxy, Limits
-from stereospot.config import Platform, Settings
 from stereospot.domain.ports import PushSubscription, SubscriptionGone
 
 logger = logging.getLogger(__name__)
 
-VAPID_KEY_FILENAME = "vapid_private.pem"
 _GONE_STATUSES = frozenset({404, 410})
 
 
@@ -112,17 +107,6 @@ class WebPushSender:
         # What the browser's pushManager.subscribe wants as applicationServerKey.
         self.public_key: str | None = _b64url(point)
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> WebPushSender | NoopPushSender:
-        if settings.vapid_private_key is not None:
-            vapid = vapid_from_string(settings.vapid_private_key.get_secret_value())
-        elif settings.platform is Platform.LOCAL:
-            vapid = load_or_create_vapid(settings.resolved_data_dir() / VAPID_KEY_FILENAME)
-        else:
-            logger.info("Web Push is off: no VAPID key is configured")
-            return NoopPushSender()
-        return cls(vapid, settings.vapid_subject, allow_private=settings.fetch_allow_private)
-
     def send(self, subscription: PushSubscription, payload: dict[str, object]) -> None:
         """Encrypt and deliver; SubscriptionGone when the push service forgot it (404/410);
         EndpointRefused for an endpoint that is not https on a public address."""
@@ -172,26 +156,21 @@ def vapid_from_string(text: str) -> Any:
     return Vapid.from_string(text)
 
 
-def load_or_create_vapid(path: Path) -> Any:
-    """The key in `path`, generated there first if absent (0600; safe if processes race)."""
-    if not path.exists():
-        key = ec.generate_private_key(ec.SECP256R1())
-        pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as file:
-            file.write(pem)
-            file.flush()
-            os.fsync(file.fileno())
-        try:
-            os.link(temp, path)  # fails if another process won: keep theirs
-        except FileExistsError:
-            pass
-        finally:
-            temp.unlink()
-    return vapid_from_string(path.read_text("ascii"))
+def push_sender(
+    vapid_key: str | None, subject: str, allow_private: PrivateAllowance | str | bool = False
+) -> WebPushSender | NoopPushSender:
+    """The sender for this VAPID key (see vapid_from_string); push is off without one."""
+    if vapid_key is None:
+        logger.info("Web Push is off: no VAPID key is configured")
+        return NoopPushSender()
+    return WebPushSender(vapid_from_string(vapid_key), subject, allow_private=allow_private)
+
+
+def generate_vapid_pem() -> bytes:
+    """A new VAPID private key (P-256), PEM-encoded."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )

@@ -42,8 +42,8 @@ def _provision(args: argparse.Namespace) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from stereospot.adapters.aws.clients import AwsClients
-    from stereospot.adapters.aws.provision import check_prefix, export_lines, provision
     from stereospot.config import Settings
+    from stereospot.ops.provision import check_prefix, export_lines, provision
 
     try:
         check_prefix(args.prefix)
@@ -64,8 +64,8 @@ def _provision(args: argparse.Namespace) -> int:
 
 
 def _smoke_test(args: argparse.Namespace) -> int:
-    from stereospot.adapters.aws.smoke import SmokeTest, StepResult
     from stereospot.config import Settings
+    from stereospot.ops.smoke import SmokeTest, StepResult
 
     def report(result: StepResult) -> None:
         mark = "ok  " if result.ok else "FAIL"

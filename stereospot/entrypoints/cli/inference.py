@@ -1,8 +1,9 @@
-"""`stereospot inference serve`: the engine as a service.
+"""`stereospot inference serve | triton`: the engine as a service.
 
 - serve: the SageMaker container contract (GET /ping, POST /invocations) on port 8080.
   SageMaker runs the image with the argument `serve`; the Dockerfile's entry point is
   `stereospot inference`, and STEREOSPOT_INFERENCE_HOST=0.0.0.0 there.
+- triton: the engine as the Triton model `stereo` with PyTriton (HTTP on 8000).
 
 Settings as everywhere (STEREOSPOT_*): STEREOSPOT_DEPTH_MODEL (model id, directory,
 builtin, auto), STEREOSPOT_DEVICE, STEREOSPOT_INFERENCE_STUB=1 (answer without a model),
@@ -33,6 +34,15 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--stub", action="store_true", help="answer without loading a model")
     serve.set_defaults(handler=_serve)
 
+    triton = commands.add_parser(
+        "triton", help="the engine as the Triton model 'stereo' (PyTriton)"
+    )
+    triton.add_argument("--host", default=os.environ.get(HOST_ENV, "127.0.0.1"))
+    triton.add_argument("--http-port", type=int, default=8000)
+    triton.add_argument("--grpc-port", type=int, default=8001)
+    triton.add_argument("--metrics-port", type=int, default=8002)
+    triton.set_defaults(handler=_triton)
+
 
 def _service(args: argparse.Namespace) -> Any:
     from inference_server.logs import configure_json_logging
@@ -51,3 +61,15 @@ def _serve(args: argparse.Namespace) -> int:
     from inference_server.server import serve
 
     return serve(_service(args), args.host, args.port)
+
+
+def _triton(args: argparse.Namespace) -> int:
+    from inference_server.triton_binding import serve_triton
+
+    return serve_triton(
+        _service(args),
+        host=args.host,
+        http_port=args.http_port,
+        grpc_port=args.grpc_port,
+        metrics_port=args.metrics_port,
+    )

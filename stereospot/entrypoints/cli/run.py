@@ -80,7 +80,10 @@ def register(subparsers: Any) -> None:
         "demo", help="convert a generated sample clip end to end and print the result's path"
     )
     demo.add_argument(
-        "--data-dir", type=Path, help="where to keep the demo's data (default: a new temp dir)"
+        "--data-dir",
+        type=Path,
+        help="where to keep the demo job and its result (default: $STEREOSPOT_DATA_DIR, else"
+        " a temporary directory removed at the end, the result going to the current one)",
     )
     demo.add_argument("--format", default="half-sbs", help="output format (default half-sbs)")
     demo.add_argument("--seconds", type=float, default=6.0, help="clip length (default 6)")
@@ -183,14 +186,16 @@ def _run_web(args: argparse.Namespace, *, media_workers: int, video_workers: int
     from stereospot.container import build_container
     from stereospot.entrypoints.web.app import create_app
 
-    app = create_app(build_container(settings))
+    container = build_container(settings)
+    app = create_app(container)
+    where = container.platform.data_location()
     supervisor = Supervisor({Role.MEDIA: media_workers, Role.VIDEO: video_workers})
     supervisor.start()
 
     def ready(url: str) -> None:
         workers = f"{media_workers} media + {video_workers} video workers"
         print(f"StereoSpot is running at {url}/", flush=True)
-        print(f"  data: {where_data_lives(settings)}  ({workers}; Ctrl-C stops)", flush=True)
+        print(f"  data: {where}  ({workers}; Ctrl-C stops)", flush=True)
 
     try:
         hosting.serve(app, args.host, args.port, ready)
@@ -254,18 +259,6 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
-def where_data_lives(settings: Any) -> str:
-    """For the startup line: the data directory locally, the stack's storage on AWS."""
-    from stereospot.config import Platform
-
-    if settings.platform is Platform.AWS:
-        aws = settings.aws
-        return (
-            f"S3 {aws.input_bucket}, {aws.output_bucket}; DynamoDB {aws.jobs_table} ({aws.region})"
-        )
-    return str(settings.resolved_data_dir())
-
-
 def _worker(args: argparse.Namespace) -> int:
     from stereospot.entrypoints.workers.runner import Role, run_worker
 
@@ -297,9 +290,12 @@ def _demo(args: argparse.Namespace) -> int:
         _err("--seconds must be 0.5-600 and --segment-seconds above 0.5 and at most 600")
         return 2
     configure_logging(os.environ.get("STEREOSPOT_LOG_LEVEL", "WARNING"))
+    data_dir = args.data_dir or (
+        Path(os.environ[DATA_DIR_ENV]) if os.environ.get(DATA_DIR_ENV) else None
+    )
     try:
         result = run_demo(
-            data_dir=args.data_dir.expanduser().resolve() if args.data_dir else None,
+            data_dir=data_dir.expanduser().resolve() if data_dir else None,
             output_format=output_format,
             seconds=args.seconds,
             segment_seconds=args.segment_seconds,

@@ -1,5 +1,5 @@
 """The Quart app factory: pages, JSON API (+ OpenAPI), live events, push, playlists, and,
-on the local platform, the signed-file endpoints.
+where the platform has this app serve its signed links (local), the signed-file endpoints.
 
     app = create_app(build_container(Settings(platform="local", data_dir=...)))
 """
@@ -15,7 +15,6 @@ from quart_schema import QuartSchema
 from quart_schema.openapi import OpenAPIProvider
 from werkzeug.routing import Rule
 
-from stereospot.config import Platform, Settings
 from stereospot.container import Application, build_container
 from stereospot.domain.services.deps import Deps
 from stereospot.entrypoints.web import (
@@ -33,7 +32,7 @@ from stereospot.entrypoints.web import (
     security,
 )
 from stereospot.entrypoints.web.feed import EventFeed
-from stereospot.entrypoints.web.runtime import EXTENSION_KEY, LocalFiles, UrlVerifier, WebState
+from stereospot.entrypoints.web.runtime import EXTENSION_KEY, WebState
 
 logger = logging.getLogger(__name__)
 
@@ -80,23 +79,18 @@ def _feed(deps: Deps) -> EventFeed:
 
 
 def _web_state(container: Application) -> WebState:
-    settings: Settings = container.settings()
-    url_signer: UrlVerifier | None = None
-    local_files: LocalFiles | None = None
-    if settings.platform is Platform.LOCAL:
-        url_signer = container.platform.url_signer()
-        local_files = container.platform.storage()
     deps: Deps = container.deps()
     return WebState(
-        settings=settings,
+        settings=container.settings(),
         deps=deps,
         feed=_feed(deps),
         secret=container.secret_key(),
-        url_signer=url_signer,
-        local_files=local_files,
+        file_server=container.platform.file_server(),
         push_public_key=_push_public_key(container),
-        storage_origins=security.storage_origins(settings),
-        host_policy=security.HostPolicy.from_settings(settings),
+        storage_origins=container.platform.storage_origins(),
+        host_policy=security.HostPolicy.from_settings(
+            container.settings(), loopback=container.platform.loopback_hosts()
+        ),
     )
 
 

@@ -13,7 +13,6 @@ from quart import Quart, Response, jsonify, render_template, request
 from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
 
-from stereospot.adapters.local.signing import SignatureExpired, SignatureInvalid
 from stereospot.domain.errors import (
     FetchError,
     IllegalTransition,
@@ -21,6 +20,8 @@ from stereospot.domain.errors import (
     InvalidKey,
     JobNotFound,
     JobNotRemovable,
+    SignatureExpired,
+    SignatureInvalid,
 )
 
 logger = logging.getLogger(__name__)

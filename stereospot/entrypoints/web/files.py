@@ -19,8 +19,7 @@ from quart.wrappers.response import FileBody
 from werkzeug.datastructures import ContentRange
 from werkzeug.http import parse_range_header
 
-from stereospot.adapters.local.storage import ObjectTooLarge
-from stereospot.domain.errors import InvalidKey
+from stereospot.domain.errors import InvalidKey, ObjectTooLarge
 from stereospot.domain.keys import parse_key
 from stereospot.domain.services import jobs as usecases
 from stereospot.entrypoints.web.errors import error_response
@@ -34,10 +33,10 @@ TOO_LARGE = "The file is larger than this link allows."
 
 
 def _local() -> tuple[UrlVerifier, LocalFiles]:
-    web = state()
-    if web.url_signer is None or web.local_files is None:  # pragma: no cover - not registered
+    server = state().file_server
+    if server is None:  # pragma: no cover - the blueprint is not registered then
         abort(404)
-    return web.url_signer, web.local_files
+    return server.signer, server.storage
 
 
 def _verify(method: str, key: str) -> Any:

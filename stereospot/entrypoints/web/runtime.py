@@ -39,14 +39,23 @@ class LocalFiles(Protocol):
     def open_writer(self, key: str, max_bytes: int | None = None) -> Any: ...
 
 
+class FileServer(Protocol):
+    """A platform whose links this app serves (stereospot.adapters.local.file_server)."""
+
+    @property
+    def signer(self) -> UrlVerifier: ...
+
+    @property
+    def storage(self) -> LocalFiles: ...
+
+
 @dataclass(frozen=True)
 class WebState:
     settings: Settings
     deps: Deps
     secret: bytes
-    # Local platform only: signed URLs are served by this app (files blueprint).
-    url_signer: UrlVerifier | None
-    local_files: LocalFiles | None
+    # Set where signed URLs are served by this app (files blueprint); None elsewhere.
+    file_server: FileServer | None
     push_public_key: str | None
     storage_origins: tuple[str, ...]  # where upload/download URLs point (CSP)
     feed: EventFeed  # the process's one job-event feed, shared by every SSE stream
@@ -54,7 +63,7 @@ class WebState:
 
     @property
     def serves_files(self) -> bool:
-        return self.url_signer is not None and self.local_files is not None
+        return self.file_server is not None
 
 
 def state() -> WebState:

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from quart import Quart, Response, abort, request, session
 from quart.sessions import SecureCookieSessionInterface
 
-from stereospot.config import Platform, Settings
+from stereospot.config import Settings
 from stereospot.entrypoints.web.runtime import state
 
 CSRF_FIELD = "csrf_token"
@@ -23,26 +23,6 @@ CSRF_HEADER = "X-CSRF-Token"
 _SESSION_NONCE = "csrf_nonce"
 CSRF_FAILED = "This form has expired or came from another site. Reload the page and try again."
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-def storage_origins(settings: Settings) -> tuple[str, ...]:
-    """Origins the page may PUT to and play from, besides itself (for the CSP)."""
-    origins: list[str] = []
-    if settings.platform is Platform.LOCAL:
-        origins.append(_origin(settings.public_url))
-    elif settings.platform is Platform.AWS:
-        aws = settings.aws
-        if aws.endpoint_url:
-            origins.append(_origin(aws.endpoint_url))
-        for bucket in (aws.input_bucket, aws.output_bucket):
-            origins.append(f"https://{bucket}.s3.amazonaws.com")
-            origins.append(f"https://{bucket}.s3.{aws.region}.amazonaws.com")
-    return tuple(dict.fromkeys(o for o in origins if o))
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
 def content_security_policy(extra_origins: tuple[str, ...]) -> str:
@@ -98,10 +78,11 @@ class HostPolicy:
     proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> HostPolicy:
+    def from_settings(cls, settings: Settings, *, loopback: bool) -> HostPolicy:
+        """loopback: whether loopback names are trusted too (the platform says)."""
         names = {host_name(urlsplit(settings.public_url).netloc)}
         names |= {host_name(item) for item in settings.trusted_hosts.split(",")}
-        if settings.platform is not Platform.AWS:
+        if loopback:
             names |= set(LOOPBACK_NAMES)
         proxies = tuple(
             ipaddress.ip_network(item.strip(), strict=False)

@@ -9,6 +9,7 @@ in-process worker serves every queue, so the demo needs no other process.
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -45,13 +46,38 @@ def run_demo(
     timeout_s: float = 600.0,
     report: Callable[[str], None] = lambda _line: None,
 ) -> Path:
-    """Convert a generated clip end to end; return the absolute path of the 3D result."""
+    """Convert a generated clip end to end; return the absolute path of the 3D result.
+
+    With a data directory the job stays there (the web page lists it) and the result is
+    written into it; without one the demo works in a temporary directory, removed at the
+    end, and the result is written to the current directory (or `output`)."""
+    if data_dir is not None:
+        return _run(data_dir, output_format, seconds, segment_seconds, output, timeout_s, report)
+    scratch = Path(tempfile.mkdtemp(prefix="stereospot-demo-"))
+    try:
+        return _run(
+            scratch, output_format, seconds, segment_seconds, output, timeout_s, report,
+            result_dir=Path.cwd(),
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _run(
+    root: Path,
+    output_format: StereoFormat,
+    seconds: float,
+    segment_seconds: float,
+    output: Path | None,
+    timeout_s: float,
+    report: Callable[[str], None],
+    result_dir: Path | None = None,
+) -> Path:
     from stereospot.container import build_container
     from stereospot.domain.services import jobs
     from stereospot.entrypoints.workers.handlers import UseCaseHandler
     from stereospot.entrypoints.workers.sample_clip import write_sample_clip
 
-    root = data_dir or Path(tempfile.mkdtemp(prefix="stereospot-demo-"))
     settings = Settings(platform=Platform.LOCAL, data_dir=root, segment_seconds=segment_seconds)
     container = build_container(settings)
     deps = container.deps()
@@ -78,7 +104,8 @@ def run_demo(
         return deps.jobs.get(job.id), len(deps.completions.list(job.id))
 
     job = _drive(worker, current, timeout_s, report)
-    dest = (output or settings.resolved_data_dir() / job.download_name()).resolve()
+    folder = result_dir or settings.resolved_data_dir()
+    dest = (output or folder / job.download_name()).resolve()
     dest.parent.mkdir(parents=True, exist_ok=True)
     deps.storage.get_file(keys.final_key(job.id), dest)
     return dest

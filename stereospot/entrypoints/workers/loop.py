@@ -280,10 +280,7 @@ def describe(message: Message) -> tuple[UUID | None, int | None]:
 
 def failure_reason(exc: BaseException, attempts: int) -> str:
     """What went wrong, for the job's failure reason (dispatch wraps it in a sentence)."""
-    if isinstance(exc, KeyError):  # storage's "no such object": its repr means nothing to a user
-        detail = f"a stored file is missing: {exc.args[0] if exc.args else '?'}"
-    else:
-        detail = " ".join(str(exc).split()).rstrip(".") or type(exc).__name__
+    detail = " ".join(str(exc).split()).rstrip(".") or type(exc).__name__
     plural = "s" if attempts != 1 else ""
     return f"{detail}; {attempts} attempt{plural}"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from stereospot.adapters.aws.clients import AwsClients
-from stereospot.adapters.aws.provision import provision
 from stereospot.config import AwsSettings, Platform, Settings
+from stereospot.ops.provision import provision
 from tests.aws_server import REGION, TEST_MULTIPART_THRESHOLD, fresh_prefix, moto_server
 
 __all__ = ["moto_server"]

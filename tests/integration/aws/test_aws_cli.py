@@ -8,11 +8,11 @@ import sys
 from uuid import uuid4
 
 from stereospot.adapters.aws.clients import AwsClients
-from stereospot.adapters.aws.provision import environment
 from stereospot.adapters.aws.sqs_queue import SqsQueues
 from stereospot.config import Settings
 from stereospot.domain.messages import DeletionRequested
 from stereospot.domain.routing import QueueName
+from stereospot.ops.provision import environment
 from tests.aws_server import fresh_prefix
 
 

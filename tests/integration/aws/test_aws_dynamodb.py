@@ -24,12 +24,12 @@ from stereospot.adapters.aws.dynamodb_job_items import (
 from stereospot.adapters.aws.dynamodb_jobs import DynamoJobStore
 from stereospot.adapters.aws.dynamodb_push import DynamoPushSubscriptionStore
 from stereospot.adapters.aws.dynamodb_reassembly import DynamoReassemblyLock
-from stereospot.adapters.aws.provision import add_missing_indexes, create_jobs_table
 from stereospot.config import Settings
 from stereospot.domain.formats import ConversionSettings, StereoFormat, SyntheticView
 from stereospot.domain.keys import output_segment_key
 from stereospot.domain.model import Job, JobStatus, SegmentCompletion, SegmentPlanEntry
 from stereospot.domain.ports import PushSubscription
+from stereospot.ops.provision import add_missing_indexes, create_jobs_table
 from tests.aws_server import fresh_prefix
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

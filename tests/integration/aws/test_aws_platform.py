@@ -8,7 +8,6 @@ import pytest
 
 from stereospot.adapters.aws.dynamodb_jobs import DynamoJobStore
 from stereospot.adapters.aws.job_events import AwsJobEvents
-from stereospot.adapters.aws.provision import environment
 from stereospot.adapters.aws.s3_storage import S3ObjectStorage
 from stereospot.adapters.aws.sqs_queue import SqsQueues
 from stereospot.config import Settings
@@ -17,6 +16,7 @@ from stereospot.domain.keys import source_key
 from stereospot.domain.messages import ObjectCreated
 from stereospot.domain.model import Job
 from stereospot.domain.routing import QueueName
+from stereospot.ops.provision import environment
 
 
 def test_the_container_serves_every_port_from_the_stack(settings: Settings) -> None:

@@ -16,8 +16,8 @@ import pytest
 from stereospot.adapters.aws.clients import AwsClients
 from stereospot.adapters.aws.s3_storage import S3ObjectStorage
 from stereospot.config import AwsSettings, Platform, Settings
+from stereospot.container import build_container
 from stereospot.domain.keys import final_key, source_key
-from stereospot.entrypoints.web.security import storage_origins
 
 JOB = UUID("6c0396c0-aec4-4c9d-8d8b-c34d15c99f9e")
 
@@ -68,5 +68,5 @@ def test_presigned_urls_name_the_regional_bucket_host_the_page_may_reach(
     assert (download.netloc, download.path) == (output_host, f"/{final_key(JOB)}")
     assert f"%2F{region}%2Fs3%2F" in upload.query  # signed for the bucket's region
     # The page's Content-Security-Policy lets the browser PUT to and play from there.
-    origins = storage_origins(settings)
+    origins = build_container(settings).platform.storage_origins()
     assert f"https://{input_host}" in origins and f"https://{output_host}" in origins

@@ -16,7 +16,6 @@ from uuid import uuid4
 import pytest
 
 from stereospot.adapters.aws.clients import AwsClients
-from stereospot.adapters.aws.provision import create_bucket
 from stereospot.adapters.aws.s3_storage import (
     DELETE_BATCH_MAX,
     PRESIGN_MAX_S,
@@ -25,6 +24,7 @@ from stereospot.adapters.aws.s3_storage import (
 )
 from stereospot.domain.keys import final_key, output_segment_key, source_key
 from stereospot.domain.routing import Bucket
+from stereospot.ops.provision import create_bucket
 from tests.aws_server import REGION, TEST_MULTIPART_THRESHOLD, fresh_prefix
 
 

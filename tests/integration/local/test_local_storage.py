@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stereospot.adapters.local.signing import UrlSigner
-from stereospot.adapters.local.storage import FilesystemObjectStorage, ObjectTooLarge
-from stereospot.domain.errors import InvalidKey
+from stereospot.adapters.local.storage import FilesystemObjectStorage
+from stereospot.domain.errors import InvalidKey, ObjectTooLarge
 from stereospot.domain.keys import final_key, output_segment_key, source_key
 
 

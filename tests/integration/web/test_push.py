@@ -23,6 +23,7 @@ from pywebpush import WebPushException
 
 from stereospot.adapters.push.webpush import NoopPushSender, WebPushSender
 from stereospot.config import Settings
+from stereospot.container import build_container
 from stereospot.domain.ports import PushSubscription, SubscriptionGone
 from stereospot.domain.services.jobs import fail_job
 from tests.integration.web.conftest import Site, build_site
@@ -94,10 +95,15 @@ class Browser:
         return json.loads(plain)
 
 
+def _push_sender(settings: Settings) -> object:
+    """The push sender the composition root builds for these settings."""
+    return build_container(settings).push_sender()
+
+
 def _sender(tmp_path: Path) -> WebPushSender:
     # The push service is on loopback: allowed explicitly (the guard refuses it otherwise).
     settings = Settings(platform="local", data_dir=tmp_path, fetch_allow_private="true")
-    sender = WebPushSender.from_settings(settings)
+    sender = _push_sender(settings)
     assert isinstance(sender, WebPushSender)
     return sender
 
@@ -162,13 +168,14 @@ def test_configured_keys_are_used_in_pem_and_raw_form(tmp_path: Path) -> None:
     )
     for configured in (pem, raw):
         settings = Settings(platform="aws", data_dir=tmp_path, vapid_private_key=configured)
-        sender = WebPushSender.from_settings(settings)
+        sender = _push_sender(settings)
+        assert isinstance(sender, WebPushSender)
         assert sender.public_key == expected
     assert not (tmp_path / "vapid_private.pem").exists()
 
 
 def test_without_keys_off_the_local_platform_push_is_off(tmp_path: Path) -> None:
-    sender = WebPushSender.from_settings(Settings(platform="memory", data_dir=tmp_path))
+    sender = _push_sender(Settings(platform="memory", data_dir=tmp_path))
     assert isinstance(sender, NoopPushSender)
     assert sender.public_key is None
 

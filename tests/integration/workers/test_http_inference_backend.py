@@ -263,3 +263,31 @@ def test_a_misconfigured_worker_exits_78_with_one_line(tmp_path: Path) -> None:
             "http://127.0.0.1:9 was not ready"
         )
     ), done.stderr
+
+
+def test_the_supervisor_does_not_restart_a_misconfigured_worker(tmp_path: Path) -> None:
+    import time
+
+    from stereospot.entrypoints.workers.runner import Role
+    from stereospot.entrypoints.workers.supervisor import Supervisor
+
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(Path.cwd()),
+        "STEREOSPOT_DATA_DIR": str(tmp_path),
+        "STEREOSPOT_INFERENCE_BACKEND": "http",
+        "STEREOSPOT_INFERENCE_URL": "not-a-url",
+    }
+    supervisor = Supervisor({Role.VIDEO: 1}, env=env)
+    supervisor.start()
+    try:
+        (child,) = supervisor._children
+        deadline = time.monotonic() + 60
+        while not child.given_up:
+            assert time.monotonic() < deadline, "the worker did not exit as misconfigured"
+            time.sleep(0.2)
+        time.sleep(3)  # longer than the first restart backoff
+        assert child.restarts == 0
+        assert child.process is not None and child.process.returncode == 78
+    finally:
+        supervisor.stop()

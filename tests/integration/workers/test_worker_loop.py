@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from uuid import UUID, uuid4
 
+from stereospot.domain.errors import ObjectNotFound
 from stereospot.domain.messages import Message, ReassemblyRequested, SegmentReady, parse_message
 from stereospot.domain.ports import ProgressCallback, Queues, ReceivedMessage
 from stereospot.domain.routing import QueueName
@@ -324,6 +325,6 @@ def test_a_worker_whose_parent_is_gone_stops(queues: Queues) -> None:
 
 def test_failure_reason_is_one_short_line() -> None:
     assert failure_reason(RuntimeError("disk\nfull."), 5) == "disk full; 5 attempts"
-    missing = failure_reason(KeyError("segments/x/00001_00002_depth.mp4"), 3)
+    missing = failure_reason(ObjectNotFound("segments/x/00001_00002_depth.mp4"), 3)
     assert missing == "a stored file is missing: segments/x/00001_00002_depth.mp4; 3 attempts"
     assert failure_reason(ValueError(), 1) == "ValueError; 1 attempt"

@@ -8,7 +8,7 @@ import pytest
 
 from stereospot.adapters.memory.clock import ManualClock
 from stereospot.adapters.memory.storage import MemoryObjectStorage, SignedUrlError
-from stereospot.domain.errors import InvalidKey
+from stereospot.domain.errors import InvalidKey, ObjectNotFound
 
 
 @pytest.fixture
@@ -43,9 +43,9 @@ def test_put_get_list_delete(
     assert storage.list_keys("jobs/a/") == ["jobs/a/x.mp4", "jobs/a/y.mp4"]
     assert storage.delete_prefix("jobs/a/") == 2
     assert storage.list_keys("") == ["jobs/b/z.mp4"]
-    with pytest.raises(KeyError):
+    with pytest.raises(ObjectNotFound):
         storage.get_bytes("jobs/a/x.mp4")
-    with pytest.raises(KeyError):
+    with pytest.raises(ObjectNotFound):
         storage.get_file("jobs/a/x.mp4", tmp_path / "missing.bin")
 
 

@@ -1,4 +1,4 @@
-/* StereoSpot pages: upload with progress, live progress over SSE, push opt-in.
+/* StereoSpot pages: upload with progress, live progress over SSE (push opt-in: push.js).
    Plain JavaScript, no build step. Works with any upload URL the API returns (a local
    signed URL or a presigned S3 URL): the file body is PUT as is. */
 "use strict";
@@ -307,44 +307,10 @@ function initJobPage(panel) {
     });
   };
 
-  const bindPush = () => {
-    const button = $(panel, "[data-push-button]");
-    if (!button || !("serviceWorker" in navigator) || !("PushManager" in window)) return;
-    if (!window.isSecureContext) return;
-    button.hidden = false;
-    button.addEventListener("click", async () => {
-      const status = $(panel, "[data-push-status]");
-      status.hidden = false;
-      try {
-        const keyResponse = await fetch("/api/push/public-key");
-        if (!keyResponse.ok) throw new Error((await keyResponse.json()).error);
-        const { public_key: publicKey } = await keyResponse.json();
-        const registration = await navigator.serviceWorker.register("/sw.js");
-        const permission = await Notification.requestPermission();
-        if (permission !== "granted") throw new Error("Notifications are blocked for this site.");
-        const subscription = await registration.pushManager.subscribe({
-          userVisibleOnly: true,
-          applicationServerKey: publicKey,
-        });
-        const response = await fetch(`/api/jobs/${jobId}/push-subscriptions`, {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: JSON.stringify(subscription.toJSON()),
-        });
-        if (!response.ok) throw new Error((await response.json()).error);
-        status.textContent = "We will notify you when it is done.";
-        button.hidden = true;
-      } catch (error) {
-        status.textContent = error.message || "Notifications are not available here.";
-      }
-    });
-  };
-
   const bindPanel = () => {
     bindUpload();
     const viewer = $(panel, "[data-viewer]");
     if (viewer && window.StereoSpotViewer) window.StereoSpotViewer(viewer);
-    bindPush();
     const live = $(panel, "[data-live-progress]");
     const eta = $(panel, '[data-field="eta"]');
     if (eta && eta.dataset.eta) setEta(eta, Number(eta.dataset.eta));

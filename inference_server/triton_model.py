@@ -1,0 +1,36 @@
+"""The engine as a Triton model: one request JSON in, one status JSON out.
+
+Shared by the stock model repository (triton_repository/stereo/1/model.py, Triton's
+Python backend in NVIDIA's container) and the PyTriton binding
+(`stereospot inference triton`). The status is the HTTP server's answer plus an HTTP-like
+`code`: 200 {status: ok, frames, ...}, 400 {status: error, reason} for a bad request or a
+media error, 500 for an engine fault.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from inference_server.service import InferenceService, Rejected
+
+log = logging.getLogger(__name__)
+
+
+def handle(service: InferenceService, body: bytes) -> bytes:
+    """The status JSON for one request body (never raises)."""
+    if not service.ready:
+        return _status(503, {"status": "error", "reason": "The depth model is not loaded."})
+    try:
+        result = service.invoke_body(body)
+    except Rejected as exc:
+        return _status(400, {"status": "error", "reason": str(exc)})
+    except Exception as exc:
+        log.exception("the engine failed")
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        return _status(500, {"status": "error", "reason": f"The engine failed: {reason}"})
+    return _status(200, result.model_dump())
+
+
+def _status(code: int, body: dict[str, object]) -> bytes:
+    return json.dumps({"code": code, **body}).encode()

@@ -1,0 +1,195 @@
+"""The `triton` inference backend: the engine as the Triton model `stereo`
+(STEREOSPOT_TRITON_MODEL) on a Triton server at STEREOSPOT_INFERENCE_URL, over HTTP with
+tritonclient.
+
+The request JSON goes in the input tensor `request`, the status JSON comes back in
+`status` (see inference_server/triton_model.py). The tensors' datatype is read from the
+model's metadata at start: BYTES (one element) as the stock model repository declares,
+or UINT8 (the JSON's UTF-8 bytes). The status carries an HTTP-like `code`.
+
+Error mapping (as for http, remote.py): code 400 -> MediaError with the reason (the job
+fails); connection errors, timeouts, Triton's own errors (model busy, stub restarted) and
+codes 429/5xx -> retried with backoff and jitter, then InferenceError; a server or model
+that is not ready within STEREOSPOT_INFERENCE_READY_TIMEOUT_S at worker start ->
+BackendMisconfigured.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from stereospot.adapters.inference.remote import (
+    backoff_s,
+    invocation_request,
+    is_retryable_status,
+)
+from stereospot.domain.errors import BackendMisconfigured, InferenceError, MediaError
+from stereospot.domain.inference import failure_reason
+from stereospot.domain.ports import (
+    ConversionRequest,
+    ConversionResult,
+    ObjectStorage,
+    ProgressCallback,
+    ScratchSpace,
+)
+
+if TYPE_CHECKING:
+    from stereospot.config import Settings
+
+logger = logging.getLogger(__name__)
+
+INPUT = "request"
+OUTPUT = "status"
+_POLL_S = 1.0
+
+
+class TritonInferenceBackend:
+    def __init__(
+        self,
+        storage: ObjectStorage,
+        url: str,
+        *,
+        model: str = "stereo",
+        connect_timeout_s: float = 5.0,
+        read_timeout_s: float = 1800.0,
+        retries: int = 4,
+        retry_base_s: float = 1.0,
+        ready_timeout_s: float = 300.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise BackendMisconfigured(
+                f"STEREOSPOT_INFERENCE_URL must be the Triton server's http:// URL, not {url!r}"
+            )
+        import tritonclient.http as triton_http
+
+        self._http = triton_http
+        self._storage = storage
+        self.url = url
+        self.model = model
+        self._retries = retries
+        self._retry_base_s = retry_base_s
+        self._ready_timeout_s = ready_timeout_s
+        self._sleep = sleep
+        self._datatype = "BYTES"
+        self._client = triton_http.InferenceServerClient(
+            parsed.netloc,
+            ssl=parsed.scheme == "https",
+            connection_timeout=connect_timeout_s,
+            network_timeout=read_timeout_s,
+        )
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, storage: ObjectStorage, scratch: ScratchSpace
+    ) -> TritonInferenceBackend:
+        return cls(
+            storage,
+            settings.inference_url,
+            model=settings.triton_model,
+            connect_timeout_s=settings.inference_connect_timeout_s,
+            read_timeout_s=settings.inference_read_timeout_s,
+            retries=settings.inference_retries,
+            retry_base_s=settings.inference_retry_base_s,
+            ready_timeout_s=settings.inference_ready_timeout_s,
+        )
+
+    def wait_ready(self) -> None:
+        """Until the model is ready; its input's datatype is read then."""
+        deadline = time.monotonic() + self._ready_timeout_s
+        last = "no answer"
+        while True:
+            try:
+                if self._client.is_model_ready(self.model):
+                    metadata = self._client.get_model_metadata(self.model)
+                    self._datatype = _input_datatype(metadata)
+                    logger.info("Triton model %s at %s is ready", self.model, self.url)
+                    return
+                last = f"the model {self.model!r} is not ready (is it in the repository?)"
+            except Exception as exc:  # tritonclient raises its own and socket errors
+                last = " ".join(str(exc).split()) or type(exc).__name__
+            if time.monotonic() >= deadline:
+                raise BackendMisconfigured(
+                    f"the Triton server at {self.url} was not ready within "
+                    f"{self._ready_timeout_s:.0f} s ({last})"
+                )
+            self._sleep(_POLL_S)
+
+    def convert(
+        self, request: ConversionRequest, on_progress: ProgressCallback | None = None
+    ) -> ConversionResult:
+        extra = {"job_id": str(request.job_id), "segment_index": request.segment_index}
+        body = invocation_request(self._storage, request).model_dump_json().encode()
+        failures = 0
+        while True:
+            reason = self._attempt(body)
+            if reason is None:
+                return ConversionResult(completed=True, output_event=False)
+            failures += 1
+            if failures > self._retries:
+                raise InferenceError(
+                    f"the Triton server at {self.url} failed {failures} times: {reason}"
+                )
+            wait_s = backoff_s(failures, self._retry_base_s)
+            logger.warning(
+                "inference attempt failed (%s); retrying in %.1f s", reason, wait_s, extra=extra
+            )
+            self._sleep(wait_s)
+
+    def _attempt(self, body: bytes) -> str | None:
+        """None on success, the reason to retry; MediaError for the caller's fault."""
+        tensor = self._http.InferInput(INPUT, *_encode(body, self._datatype))
+        tensor.set_data_from_numpy(_array(body, self._datatype))
+        try:
+            result = self._client.infer(
+                self.model, [tensor], outputs=[self._http.InferRequestedOutput(OUTPUT)]
+            )
+        except Exception as exc:  # connection refused/reset, timeouts, Triton errors
+            return " ".join(str(exc).split()) or type(exc).__name__
+        status = _decode(result.as_numpy(OUTPUT))
+        code = int(status.get("code", 500))
+        if code == 200:
+            return None
+        reason = failure_reason(json.dumps(status), f"status {code}")
+        if is_retryable_status(code):
+            return f"status {code}: {reason}"
+        raise MediaError(reason)
+
+
+def _input_datatype(metadata: Any) -> str:
+    for tensor in metadata.get("inputs", []):
+        if tensor.get("name") == INPUT:
+            datatype = str(tensor.get("datatype"))
+            if datatype in ("BYTES", "UINT8"):
+                return datatype
+            raise BackendMisconfigured(f"the model's input {INPUT!r} is {datatype}, not BYTES")
+    raise BackendMisconfigured(f"the Triton model has no input named {INPUT!r}")
+
+
+def _encode(body: bytes, datatype: str) -> tuple[list[int], str]:
+    return ([1], "BYTES") if datatype == "BYTES" else ([len(body)], "UINT8")
+
+
+def _array(body: bytes, datatype: str) -> np.ndarray[Any, Any]:
+    if datatype == "BYTES":
+        return np.array([body], dtype=np.object_)
+    return np.frombuffer(body, dtype=np.uint8)
+
+
+def _decode(output: Any) -> dict[str, Any]:
+    if output is None:
+        return {"code": 500, "reason": "the model answered without a status"}
+    raw = output.reshape(-1)[0] if output.dtype == np.object_ else output.tobytes()
+    try:
+        status = json.loads(raw)
+    except (ValueError, TypeError):
+        return {"code": 500, "reason": "the model's status is not JSON"}
+    return status if isinstance(status, dict) else {"code": 500, "reason": "bad status"}
