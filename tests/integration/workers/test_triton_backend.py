@@ -17,7 +17,7 @@ import pytest
 from inference_server.service import InferenceService, ServiceOptions
 from inference_server.triton_model import handle
 from stereospot.config import InferenceBackendKind, Settings
-from stereospot.container import _INFERENCE_BACKENDS, _import
+from stereospot.container import Application
 from stereospot.domain.errors import BackendMisconfigured
 from tests.media_clips import decoded_frame_count, make_clip
 
@@ -65,8 +65,18 @@ def test_bad_bodies_and_media_errors_answer_400_with_the_reason(
 
 
 def test_every_backend_kind_names_a_class_with_from_settings() -> None:
+    from stereospot.adapters.inference import http, local, sagemaker, triton
+
+    classes = {
+        InferenceBackendKind.LOCAL: local.LocalInferenceBackend,
+        InferenceBackendKind.HTTP: http.HttpInferenceBackend,
+        InferenceBackendKind.TRITON: triton.TritonInferenceBackend,
+        InferenceBackendKind.SAGEMAKER: sagemaker.SageMakerBackend,
+    }
+    branches = Application.inference.providers  # the container's Selector, one per kind
     for kind in InferenceBackendKind:
-        assert callable(_import(_INFERENCE_BACKENDS[kind]).from_settings)
+        assert kind.value in branches
+        assert callable(classes[kind].from_settings)
 
 
 def test_the_triton_backend_refuses_a_bad_url_and_a_missing_server(tmp_path: Path) -> None:
