@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from stereospot.adapters.aws.clients import AwsClients
-from stereospot.ops.provision import provision
 from stereospot.config import AwsSettings, Settings
+from stereospot.ops.provision import provision
 from tests.aws_server import REGION, fresh_prefix
 from tests.deploy.hcl import APP, load
 from tests.deploy.stack_spec import STACK_JSON

@@ -37,17 +37,6 @@ def stack() -> dict[str, Any]:
     return spec
 
 
-# Settings of the web app's access control (issue 17: STEREOSPOT_AUTH=none|password|
-# oidc-header) that Terraform sets already, so that a stack applied once they are on main
-# starts (the web app refuses a non-loopback address without auth). Until Settings reads
-# them they are ignored (Settings has extra="ignore"); then they join settings_names().
-PENDING_SETTINGS = {
-    "STEREOSPOT_AUTH",
-    "STEREOSPOT_AUTH_OIDC_SIGNER",
-    "STEREOSPOT_AUTH_PASSWORD_HASH",
-}
-
-
 def settings_names() -> set[str]:
     """Every STEREOSPOT_* variable Settings reads (nested groups with a double underscore)."""
     names = set()
@@ -157,7 +146,7 @@ def test_no_module_makes_a_queue_outside_the_queues_module() -> None:
 def test_the_env_file_has_exactly_names_the_settings_read() -> None:
     app = load(APP)
     rendered = set(app.locals["environment_all"])
-    known = settings_names() | PENDING_SETTINGS
+    known = settings_names()
     assert rendered <= known, f"names no setting reads: {sorted(rendered - known)}"
     aws = {
         f"STEREOSPOT_AWS__{name.upper()}"
@@ -181,7 +170,7 @@ def test_the_env_file_has_exactly_names_the_settings_read() -> None:
 def test_secrets_and_container_settings_use_names_the_settings_read() -> None:
     app = load(APP)
     ecs = load(MODULES / "ecs")
-    known = settings_names() | PENDING_SETTINGS
+    known = settings_names()
     # web_secrets is a conditional expression: its names are the STEREOSPOT_ words in it.
     web_secrets = set(re.findall(r"STEREOSPOT_[A-Z_]+", app.locals["web_secrets"]))
     assert web_secrets == {"STEREOSPOT_AUTH_PASSWORD_HASH"}

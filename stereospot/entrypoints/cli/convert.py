@@ -60,6 +60,12 @@ def register(subparsers: Any) -> None:
         help="lossless video (qp 0, 4:4:4; 10-bit HEVC for 10-bit formats), for measuring",
     )
     parser.add_argument("--batch-size", type=int, default=8, help="frames per batch (default 8)")
+    parser.add_argument(
+        "--encoder",
+        choices=["auto", "libx264", "h264_nvenc", "hevc_nvenc"],
+        default="auto",
+        help="auto: NVENC on a GPU where this build has it, otherwise libx264",
+    )
     parser.set_defaults(handler=_handle)
 
 
@@ -143,6 +149,7 @@ def _options(args: argparse.Namespace) -> Any:
         preset=args.preset,
         batch_size=args.batch_size,
         depth_video=args.depth_video,
+        encoder=args.encoder,
     )
 
 

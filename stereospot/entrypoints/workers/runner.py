@@ -102,9 +102,11 @@ def run_worker(role: Role, settings: Settings | None = None, grace_s: float = 25
     """Run until SIGTERM/SIGINT (a second one stops at once, releasing the message)."""
     settings = settings or Settings()
     configure_logging(settings.log_level, role=f"{role.value}-worker")
+    from stereospot.container import MissingComponent
+
     try:
         worker = build_worker(settings, QUEUES[role], loop_options(grace_s))
-    except BackendMisconfigured as exc:
+    except (BackendMisconfigured, MissingComponent) as exc:
         print(f"stereospot: the inference backend cannot work: {exc}", file=sys.stderr, flush=True)
         return EXIT_MISCONFIGURED
 

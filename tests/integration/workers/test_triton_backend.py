@@ -17,7 +17,6 @@ import pytest
 from inference_server.service import InferenceService, ServiceOptions
 from inference_server.triton_model import handle
 from stereospot.config import InferenceBackendKind, Settings
-from stereospot.container import Application
 from stereospot.domain.errors import BackendMisconfigured
 from tests.media_clips import decoded_frame_count, make_clip
 
@@ -64,19 +63,26 @@ def test_bad_bodies_and_media_errors_answer_400_with_the_reason(
     assert "not a video file we can read" in status["reason"]
 
 
-def test_every_backend_kind_names_a_class_with_from_settings() -> None:
-    from stereospot.adapters.inference import http, local, sagemaker, triton
+def test_every_backend_kind_is_built_by_the_container(tmp_path: Path) -> None:
+    from stereospot.adapters.inference.http import HttpInferenceBackend
+    from stereospot.adapters.inference.local import LocalInferenceBackend
+    from stereospot.adapters.inference.sagemaker import SageMakerBackend
+    from stereospot.adapters.inference.triton import TritonInferenceBackend
+    from stereospot.config import AwsSettings
+    from stereospot.container import build_container
 
-    classes = {
-        InferenceBackendKind.LOCAL: local.LocalInferenceBackend,
-        InferenceBackendKind.HTTP: http.HttpInferenceBackend,
-        InferenceBackendKind.TRITON: triton.TritonInferenceBackend,
-        InferenceBackendKind.SAGEMAKER: sagemaker.SageMakerBackend,
+    expected = {
+        InferenceBackendKind.LOCAL: LocalInferenceBackend,
+        InferenceBackendKind.HTTP: HttpInferenceBackend,
+        InferenceBackendKind.TRITON: TritonInferenceBackend,
+        InferenceBackendKind.SAGEMAKER: SageMakerBackend,
     }
-    branches = Application.inference.providers  # the container's Selector, one per kind
-    for kind in InferenceBackendKind:
-        assert kind.value in branches
-        assert callable(classes[kind].from_settings)
+    assert set(expected) == set(InferenceBackendKind)
+    for kind, cls in expected.items():
+        settings = Settings(
+            data_dir=tmp_path, inference_backend=kind, aws=AwsSettings(sagemaker_endpoint="e")
+        )
+        assert isinstance(build_container(settings).inference(), cls)
 
 
 def test_the_triton_backend_refuses_a_bad_url_and_a_missing_server(tmp_path: Path) -> None:
