@@ -192,6 +192,9 @@ def _running_min(x: torch.Tensor, radius: int, dim: int) -> torch.Tensor:
     return out
 
 
+_LEVELS = 65536  # the fill sums colour in 1/65536 of the image range
+
+
 def fill_holes(image: torch.Tensor, view: Warp, donors: torch.Tensor) -> torch.Tensor:
     """Paints the holes of `image` (B,C,H,W) from the `donors` (B,H,W) on each hole's
     background side only.
@@ -208,9 +211,14 @@ def fill_holes(image: torch.Tensor, view: Warp, donors: torch.Tensor) -> torch.T
     if not bool(hole.any()):
         return image
     _, channels, height, width = image.shape
-    weight = donors.to(torch.float64).unsqueeze(1)
-    stacked = torch.cat([image.to(torch.float64) * weight, weight], dim=1)
-    table = nnf.pad(stacked.cumsum(-1).cumsum(-2), (1, 0, 1, 0))  # (B,C+1,H+1,W+1)
+    # Integral images in integers (colour in 1/_LEVELS of the image's range): exact sums,
+    # and int32 (twice as fast as float64) whenever they cannot overflow it.
+    scale = _LEVELS / max(float(image.detach().abs().amax()), 1e-6)
+    itype = torch.int64 if height * width * (_LEVELS + 1) >= 2**31 else torch.int32
+    weight = donors.unsqueeze(1)
+    colour = (image * scale).round_().to(itype).masked_fill_(~weight, 0)
+    stacked = torch.cat([colour, weight.to(itype)], dim=1)
+    table = nnf.pad(stacked.cumsum(-1, dtype=itype).cumsum(-2, dtype=itype), (1, 0, 1, 0))
     b, r, j = hole.nonzero(as_tuple=True)
     assert view.edge is not None  # warp sets it whenever there are holes
     edge = view.edge[b, r, j]
@@ -226,9 +234,9 @@ def fill_holes(image: torch.Tensor, view: Warp, donors: torch.Tensor) -> torch.T
     def at(rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
         return flat[b * plane + rows * row + cols]
 
-    sums = at(r1 + 1, c1 + 1) - at(r0, c1 + 1) - at(r1 + 1, c0) + at(r0, c0)
+    sums = (at(r1 + 1, c1 + 1) - at(r0, c1 + 1) - at(r1 + 1, c0) + at(r0, c0)).to(image.dtype)
     count = sums[:, -1:]
-    mean = (sums[:, :-1] / count.clamp_min(1e-9)).to(image.dtype)
+    mean = sums[:, :-1] / (count.clamp_min(1e-9) * scale)
     out = image.clone()
     current = out.permute(0, 2, 3, 1)[b, r, j]
     out.permute(0, 2, 3, 1)[b, r, j] = torch.where(count > 0.5, mean, current)

@@ -119,6 +119,9 @@ class Job(BaseModel):
     completed_at: datetime | None = None
     # When the job failed; None for jobs that failed before this field existed.
     failed_at: datetime | None = None
+    # When its subscribers were told it completed or failed (the push outbox: a job that
+    # finished without it is notified by the sweep; see services.outbox).
+    notified_at: datetime | None = None
     source_size: int | None = Field(default=None, ge=0)
     source_duration_s: float | None = Field(default=None, ge=0)
     total_segments: int | None = Field(default=None, ge=1)

@@ -31,7 +31,14 @@ from stereospot.adapters.aws.dynamodb_items import (
 from stereospot.domain.model import Job, SegmentPlanEntry
 
 PLAN_COMPRESS_ABOVE = 32 * 1024  # bytes of JSON; smaller plans stay readable in the console
-_TIME_FIELDS = ("created_at", "uploaded_at", "chunked_at", "completed_at", "failed_at")
+_TIME_FIELDS = (
+    "created_at",
+    "uploaded_at",
+    "chunked_at",
+    "completed_at",
+    "failed_at",
+    "notified_at",
+)
 _SPECIAL_FIELDS = {"id", "settings", "segment_plan", *_TIME_FIELDS}
 
 

@@ -24,9 +24,8 @@ from stereospot.domain.services.jobs import fail_job
 from stereospot.domain.services.reassembly import trigger_if_ready
 from stereospot.domain.services.support import (
     context,
+    notify_outcome,
     publish,
-    push_payload,
-    send_push,
     update_job,
 )
 
@@ -269,11 +268,18 @@ def _complete(deps: Deps, job_id: UUID) -> None:
 
     completed = update_job(deps, job_id, finish)
     if completed is None:
+        current = deps.jobs.get(job_id)
+        if (
+            current is not None
+            and current.status is JobStatus.COMPLETED
+            and current.notified_at is None  # redelivered: we died before the push
+        ):
+            notify_outcome(deps, current)
         log.info("completion signal: nothing to do", extra=context(job_id))
         return
     log.info("job completed", extra=context(job_id))
     publish(deps, completed, segments_done=completed.total_segments)
-    send_push(deps, completed, push_payload(completed))
+    notify_outcome(deps, completed)
 
 
 def _handle_inference_result(deps: Deps, key: str) -> None:

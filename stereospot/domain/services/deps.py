@@ -37,6 +37,9 @@ class Policy:
     eta_sample_size: int = 20
     progress_interval_s: float = 1.0  # at most one progress write per segment this often
     abandoned_upload_s: int = 24 * 3600  # a job waiting longer for its file is removed
+    deletion_delay_s: int = 2  # the cleanup request, sent before the soft delete, waits this
+    notify_grace_s: int = 30  # a finished job not notified this long after is (the sweep)
+    notify_horizon_s: int = 3600  # ... unless it finished longer ago than this
 
 
 @dataclass(frozen=True)

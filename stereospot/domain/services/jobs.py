@@ -26,9 +26,8 @@ from stereospot.domain.routing import QueueName
 from stereospot.domain.services.deps import Deps
 from stereospot.domain.services.support import (
     context,
+    notify_outcome,
     publish,
-    push_payload,
-    send_push,
     update_job,
 )
 
@@ -257,7 +256,7 @@ def fail_job(deps: Deps, job_id: UUID, reason: str) -> Job | None:
         return None
     log.warning("job failed: %s", failed.failure_reason, extra=context(job_id))
     publish(deps, failed, reason=failed.failure_reason)
-    send_push(deps, failed, push_payload(failed))
+    notify_outcome(deps, failed)
     return failed
 
 
@@ -275,7 +274,8 @@ def cancel_job(deps: Deps, job_id: UUID) -> Job:
             return None  # a repeated click
         if job.status is not JobStatus.CREATED:
             raise IllegalTransition(_not_cancellable(job))
-        return job.fail(CANCELLED_REASON, at=now)
+        # Nobody waits for a notification about their own cancel.
+        return job.fail(CANCELLED_REASON, at=now).with_changes(notified_at=now)
 
     get_visible_job(deps, job_id)
     cancelled = update_job(deps, job_id, cancel)
@@ -316,12 +316,18 @@ def request_deletion(deps: Deps, job_id: UUID) -> Job:
             )
         return job.transition(JobStatus.DELETED)
 
-    get_visible_job(deps, job_id)
+    current = get_visible_job(deps, job_id)
+    soft_delete(current)  # refuses a job in flight before anything is sent
+    # The outbox of the soft delete: the cleanup request goes first, delayed a little
+    # past the save, so a process dying right after the save still has its cleanup on
+    # the way. Cleanup refuses a job that is still visible: a request for a save that
+    # never happened (the process died before it) removes nothing.
+    cleanup = DeletionRequested(job_id=job_id).to_body()
+    deps.queues[QueueName.DELETION].send(cleanup, delay_s=deps.policy.deletion_delay_s)
     deleted = update_job(deps, job_id, soft_delete)
     if deleted is None:  # removed meanwhile by a concurrent request
         raise JobNotFound(f"There is no job {job_id}.")
     publish(deps, deleted)
-    deps.queues[QueueName.DELETION].send(DeletionRequested(job_id=job_id).to_body())
     log.info("job removed; cleanup requested", extra=context(job_id))
     return deleted
 

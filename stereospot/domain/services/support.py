@@ -60,8 +60,9 @@ def publish(deps: Deps, job: Job, segments_done: int | None = None, **detail: ob
         log.exception("could not publish a job event", extra=context(job.id))
 
 
-def send_push(deps: Deps, job: Job, payload: dict[str, object]) -> int:
-    """Notify every push subscription of the job; returns how many were sent.
+def send_push(deps: Deps, job: Job, payload: dict[str, object]) -> int | None:
+    """Notify every push subscription of the job; returns how many were sent (None when
+    the subscriptions could not be read: nothing was tried).
 
     A subscription the push service says is gone is removed; any other error is logged.
     """
@@ -70,7 +71,7 @@ def send_push(deps: Deps, job: Job, payload: dict[str, object]) -> int:
         subscriptions = deps.push_subscriptions.list(job.id)
     except Exception:
         log.exception("could not list push subscriptions", extra=context(job.id))
-        return 0
+        return None
     for subscription in subscriptions:
         try:
             deps.push_sender.send(subscription, payload)
@@ -84,6 +85,24 @@ def send_push(deps: Deps, job: Job, payload: dict[str, object]) -> int:
         except Exception:
             log.exception("could not send a push notification", extra=context(job.id))
     return sent
+
+
+def notify_outcome(deps: Deps, job: Job) -> None:
+    """Push the job's outcome to its subscribers, then record that it was told
+    (notified_at). A process that dies in between leaves notified_at unset, and the
+    outbox sweep (or the redelivered message) sends it again: at least once, and the
+    browser shows a repeat in place of the first (same tag)."""
+    if send_push(deps, job, push_payload(job)) is None:
+        return  # the store is unreachable: the sweep tries again
+    now = deps.clock.now()
+    try:
+        update_job(
+            deps,
+            job.id,
+            lambda j: j.with_changes(notified_at=now) if j.notified_at is None else None,
+        )
+    except Exception:
+        log.exception("could not record the notification", extra=context(job.id))
 
 
 def push_payload(job: Job) -> dict[str, object]:

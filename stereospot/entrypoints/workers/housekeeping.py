@@ -1,12 +1,15 @@
 """Periodic chores of the media-worker beside its queues: removing jobs whose upload never
-arrived (jobs.remove_abandoned_uploads). A daemon thread; it stops with the worker."""
+arrived (jobs.remove_abandoned_uploads), and sending notifications a dying process lost
+(outbox.sweep_notifications, every OUTBOX_INTERVAL_S). A daemon thread; it stops with the
+worker."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 
-from stereospot.domain.services import jobs
+from stereospot.domain.services import jobs, outbox
 from stereospot.domain.services.deps import Deps
 from stereospot.entrypoints.workers.heartbeat import StopSignal
 
@@ -14,6 +17,7 @@ logger = logging.getLogger(__name__)
 
 FIRST_RUN_S = 5.0
 MAX_INTERVAL_S = 600.0
+OUTBOX_INTERVAL_S = 30.0
 
 
 def interval_s(deps: Deps) -> float:
@@ -29,12 +33,24 @@ def run_once(deps: Deps) -> int:
         return 0
 
 
+def sweep_outbox(deps: Deps) -> int:
+    try:
+        return outbox.sweep_notifications(deps)
+    except Exception:
+        logger.exception("sending lost notifications failed")
+        return 0
+
+
 def start(deps: Deps, stop: StopSignal) -> threading.Thread:
     def loop() -> None:
         wait = FIRST_RUN_S
+        next_uploads = time.monotonic() + FIRST_RUN_S
         while not stop.wait(wait):
-            run_once(deps)
-            wait = interval_s(deps)
+            sweep_outbox(deps)
+            if time.monotonic() >= next_uploads:
+                run_once(deps)
+                next_uploads = time.monotonic() + interval_s(deps)
+            wait = min(OUTBOX_INTERVAL_S, interval_s(deps))
 
     thread = threading.Thread(target=loop, name="housekeeping", daemon=True)
     thread.start()

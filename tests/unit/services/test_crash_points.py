@@ -145,11 +145,10 @@ CRASH_POINTS = [
         _port("jobs", "save", _status(JobStatus.COMPLETED), after=False),
     ),
     CrashPoint(
-        # Known limit: the notification is sent only by the delivery that completed the job,
-        # so a crash right after that save loses it (the job itself is complete).
+        # The redelivered completion finds the job completed but not notified (the push
+        # outbox: notified_at), and sends the notification then.
         "completion: completed saved, push not sent",
         _port("jobs", "save", _status(JobStatus.COMPLETED), after=True),
-        pushes=0,
     ),
 ]
 
