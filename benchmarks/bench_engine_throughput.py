@@ -1,135 +1,182 @@
-"""Engine throughput against a plain transcode of the same clip (issue 4, item 7).
+"""Engine throughput against the ffmpeg CLI doing the same transcode (issue 14).
 
-Both sides run in this process on the same generated 720p30 clip, alternating, `--repeat`
-times each (plain, engine, plain, engine, ...):
-  - plain: decode -> the same output size (the frame placed twice side by side, no depth
-    or synthesis) -> libx264 with the engine's settings. It uses the engine's own I/O
-    path (decode thread, batches in recycled arrays, encode thread), so the difference
-    is exactly depth + synthesis + packing;
-  - engine: convert_video with the builtin estimator (or --depth-model), full-sbs.
-Every run's wall time and CPU time (this process, all threads) is printed; the figure is
-the ratio of the medians of the wall times (target <= 1.5 on CPU). The CPU-time ratio
-is printed too: on a machine shared with other work it is the steadier of the two. On a
-GPU machine, `--device cuda --depth-model <dir of a random Depth Anything V2 Small>
---height 1080` gives the 1080p fps.
+For each size (720p, 1080p) and x264 preset (veryfast, medium) two commands convert the
+same generated 30 fps H.264 + AAC clip to a 2W x H frame side by side, as a user would run
+them, alternating (ffmpeg, engine, ffmpeg, engine, ...) `--repeat` times:
+  - the floor: `ffmpeg -i IN -filter_complex "[0:v]split[a][b];[a][b]hstack"
+    -c:v libx264 -preset P -crf C -pix_fmt yuv420p -c:a copy OUT`;
+  - the engine: `stereospot convert IN OUT --format full-sbs --preset P --crf C
+    --depth-model builtin --device cpu` (a whole process: start-up and imports included).
+Each child runs on the first `--cores` cores (default 2, the dev machine); its wall time
+and CPU time (user + system, all threads, from wait4) are printed per run, then the
+ratios of the medians. Target: engine/ffmpeg wall <= 1.5 at --preset medium.
 
-    python benchmarks/bench_engine_throughput.py [--seconds 2 --height 720 --repeat 3]
+The ffmpeg CLI is installed with apt-get when missing (benchmark setup only: the product
+needs none). Clips are cached under benchmarks/.cache/ (gitignored).
+
+    python benchmarks/bench_engine_throughput.py [--seconds 12 --sizes 720,1080
+        --presets veryfast,medium --repeat 3 --crf 20 --cores 2]
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import os
+import shutil
 import statistics
+import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # for tests.media_clips when run as a script
+from tests.media_clips import make_clip  # noqa: E402
 
-from inference_server.api import EngineOptions, convert_video
-from inference_server.pipeline import ArrayPool, BackgroundSink, background_iter
-from inference_server.video_io import Encoder, decode_batches, probe_source
-from stereospot.domain.formats import ConversionSettings, StereoFormat
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.media_clips
-from tests.media_clips import make_clip
-
-Item = tuple[np.ndarray, int, list[int], list[int]]
+CACHE = ROOT / "benchmarks" / ".cache"
+APT_TRIES = 10  # other engineers may hold the apt lock for a while
 
 
-def plain_transcode(source: Path, output: Path, options: EngineOptions) -> int:
-    """Decode + encode to the same 2W x H output, with the engine's I/O and encoder."""
-    info = probe_source(source)
-    h, w = info.height, info.width
-    encoder = Encoder(output, width=2 * w, height=h, source=info, crf=options.crf,
-                      preset=options.preset)  # fmt: skip
-    size = options.batch_size
-    inputs = ArrayPool((size, h * 3 // 2, w))
-    outputs = ArrayPool((size, h * 3 // 2, 2 * w))
-
-    def write(item: Item) -> None:
-        frames, count, pts, durations = item
-        for index in range(count):
-            encoder.write(frames[index], pts[index], durations[index])
-        outputs.give(frames)
-
-    sink: BackgroundSink[Item] = BackgroundSink(write)
-    done = 0
-    for batch in background_iter(decode_batches(source, info, size, inputs)):
-        count = len(batch.pts)
-        packed = outputs.take()
-        frames = batch.frames[:count]
-        for half in (slice(0, w), slice(w, 2 * w)):
-            packed[:count, :h, half] = frames[:, :h]
-        chroma = frames[:, h:].reshape(count, 2, h // 2, w // 2)
-        out_chroma = packed[:count, h:].reshape(count, 2, h // 2, w)
-        for half in (slice(0, w // 2), slice(w // 2, w)):
-            out_chroma[..., half] = chroma
-        inputs.give(batch.frames)
-        sink.put((packed, count, batch.pts, batch.durations))
-        done += count
-    sink.close()
-    encoder.close()
-    return done
+@dataclass(frozen=True)
+class Run:
+    wall: float
+    cpu: float
+    max_rss_mib: float
 
 
-def timed(run: Callable[[], object]) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of this process, all threads) of one call."""
-    before = resource.getrusage(resource.RUSAGE_SELF)
+def ensure_ffmpeg() -> str:
+    """The ffmpeg CLI, installed with apt-get (retrying while the apt lock is held)."""
+    found = shutil.which("ffmpeg")
+    for attempt in range(APT_TRIES):
+        if found:
+            return found
+        done = subprocess.run(["apt-get", "install", "-y", "ffmpeg"], capture_output=True)
+        found = shutil.which("ffmpeg")
+        if not found and done.returncode != 0 and attempt + 1 < APT_TRIES:
+            time.sleep(15)
+    raise SystemExit("the ffmpeg CLI is not available and apt-get could not install it")
+
+
+def clip(seconds: float, height: int) -> Path:
+    width = height * 16 // 9 // 2 * 2
+    path = CACHE / f"throughput_{width}x{height}_{seconds:g}s.mp4"
+    if not path.exists():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".part.mp4")
+        make_clip(partial, seconds=seconds, fps=30, width=width, height=height, audio=True)
+        partial.rename(path)
+    return path
+
+
+def run_child(command: list[str], cores: int) -> Run:
+    """Runs `command` pinned to the first `cores` cores: wall, CPU (wait4) and peak RSS."""
+    allowed = sorted(os.sched_getaffinity(0))[:cores]
+
+    def pin() -> None:
+        os.sched_setaffinity(0, allowed)
+
     started = time.perf_counter()
-    run()
+    child = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=pin
+    )
+    assert child.stderr is not None
+    errors = child.stderr.read()
+    _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise SystemExit(f"{command[0]} failed ({child.returncode}): {errors.decode()[-2000:]}")
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+
+
+def ffmpeg_command(ffmpeg: str, source: Path, out: Path, preset: str, crf: int) -> list[str]:
+    return [
+        ffmpeg, "-v", "error", "-y", "-i", str(source),
+        "-filter_complex", "[0:v]split[a][b];[a][b]hstack",
+        "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
+        "-c:a", "copy", str(out),
+    ]  # fmt: skip
+
+
+def engine_command(source: Path, out: Path, preset: str, crf: int, depth: str) -> list[str]:
+    return [
+        sys.executable, "-m", "stereospot.entrypoints.cli.main", "convert", str(source), str(out),
+        "--format", "full-sbs", "--preset", preset, "--crf", str(crf),
+        "--depth-model", depth, "--device", "cpu",
+    ]  # fmt: skip
+
+
+def frames_and_size(path: Path) -> tuple[int, int, int]:
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        count = sum(1 for packet in container.demux(stream) if packet.size)
+        return count, stream.codec_context.width, stream.codec_context.height
+
+
+def median(runs: list[Run], field: str) -> float:
+    return statistics.median(getattr(run, field) for run in runs)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=2.0)
-    parser.add_argument("--height", type=int, default=720)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--depth-model", default="builtin")
-    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=12.0, help="clip length")
+    parser.add_argument("--sizes", default="720,1080", help="frame heights, comma separated")
+    parser.add_argument("--presets", default="veryfast,medium")
     parser.add_argument("--repeat", type=int, default=3, help="alternating runs of each side")
+    parser.add_argument("--crf", type=int, default=20)
+    parser.add_argument("--cores", type=int, default=2, help="cores each command may use")
+    parser.add_argument("--depth-model", default="builtin")
     args = parser.parse_args()
-    width = args.height * 16 // 9 // 2 * 2
-    options = EngineOptions(device=args.device, batch_size=args.batch_size)
-    settings = ConversionSettings(depth_model=args.depth_model)
-    with tempfile.TemporaryDirectory() as tmp:
-        clip = make_clip(Path(tmp) / "clip.mp4", seconds=args.seconds, fps=30, width=width,
-                         height=args.height, audio=False)  # fmt: skip
-        frames = probe_source(clip).total_frames
-        print(f"clip {width}x{args.height}@30, {frames} frames, output {2 * width}x{args.height}")
-        runs: dict[str, list[tuple[float, float]]] = {"plain": [], "engine": []}
-        used: list[str] = []
-
-        def engine_run() -> None:
-            stats = convert_video(clip, Path(tmp) / "engine.mp4", settings=settings,
-                                  output_format=StereoFormat.FULL_SBS, options=options)  # fmt: skip
-            used.append(f"{stats.depth_model}, {stats.device}")
-
-        for index in range(args.repeat):
-            runs["plain"].append(
-                timed(lambda: plain_transcode(clip, Path(tmp) / "plain.mp4", options))
+    ffmpeg = ensure_ffmpeg()
+    env_note = f"load {os.getloadavg()[0]:.1f}, {args.cores} cores, {args.seconds:g} s clips"
+    print(f"engine vs ffmpeg CLI ({env_note}), crf {args.crf}, depth {args.depth_model}")
+    rows: list[str] = []
+    work = CACHE / "throughput_out"
+    work.mkdir(parents=True, exist_ok=True)
+    for height in (int(h) for h in args.sizes.split(",")):
+        source = clip(args.seconds, height)
+        for preset in args.presets.split(","):
+            runs: dict[str, list[Run]] = {"ffmpeg": [], "engine": []}
+            outputs = {"ffmpeg": work / "ffmpeg.mp4", "engine": work / "engine.mp4"}
+            commands = {
+                "ffmpeg": ffmpeg_command(ffmpeg, source, outputs["ffmpeg"], preset, args.crf),
+                "engine": engine_command(
+                    source, outputs["engine"], preset, args.crf, args.depth_model
+                ),
+            }
+            for index in range(args.repeat):
+                for side in ("ffmpeg", "engine"):
+                    runs[side].append(run_child(commands[side], args.cores))
+                f, e = runs["ffmpeg"][-1], runs["engine"][-1]
+                print(
+                    f"{height}p {preset} run {index + 1}: ffmpeg {f.wall:.2f} s / CPU "
+                    f"{f.cpu:.2f} s, engine {e.wall:.2f} s / CPU {e.cpu:.2f} s, "
+                    f"ratio {e.wall / f.wall:.2f} (CPU {e.cpu / f.cpu:.2f})",
+                    flush=True,
+                )
+            checks = {side: frames_and_size(path) for side, path in outputs.items()}
+            if checks["ffmpeg"] != checks["engine"]:
+                raise SystemExit(f"outputs differ (frames, width, height): {checks}")
+            frames = checks["engine"][0]
+            pairs = [e.wall / f.wall for f, e in zip(runs["ffmpeg"], runs["engine"], strict=True)]
+            fw, ew = median(runs["ffmpeg"], "wall"), median(runs["engine"], "wall")
+            fc, ec = median(runs["ffmpeg"], "cpu"), median(runs["engine"], "cpu")
+            rss = max(r.max_rss_mib for r in runs["engine"])
+            rows.append(
+                f"| {height}p | {preset} | {fw:.2f} s ({frames / fw:.1f} fps) / {fc:.2f} s "
+                f"| {ew:.2f} s ({frames / ew:.1f} fps) / {ec:.2f} s | **{ew / fw:.2f}** "
+                f"| {ec / fc:.2f} | {min(pairs):.2f}-{max(pairs):.2f} | {rss:.0f} MiB |"
             )
-            runs["engine"].append(timed(engine_run))
-            (pw, pc), (ew, ec) = runs["plain"][-1], runs["engine"][-1]
-            print(
-                f"run {index + 1}: plain {pw:.2f} s wall / {pc:.2f} s CPU, engine ({used[-1]}) "
-                f"{ew:.2f} s wall / {ec:.2f} s CPU, ratio {ew / pw:.2f}"
-            )
-        plain = statistics.median(w for w, _ in runs["plain"])
-        engine = statistics.median(w for w, _ in runs["engine"])
-        plain_cpu = statistics.median(c for _, c in runs["plain"])
-        engine_cpu = statistics.median(c for _, c in runs["engine"])
-        print(f"median plain decode+encode: {plain:.2f} s ({frames / plain:.1f} fps)")
-        print(f"median engine ({used[-1]}): {engine:.2f} s ({frames / engine:.1f} fps)")
-        print(f"CPU-time ratio engine/plain: {engine_cpu / plain_cpu:.2f}")
-        print(f"ratio engine/plain: {engine / plain:.2f} (target <= 1.5)")
+    print(f"\nmedians of {args.repeat} ({env_note}; load now {os.getloadavg()[0]:.1f}):")
+    print(
+        "| size | preset | ffmpeg wall / CPU | engine wall / CPU | wall ratio | CPU ratio "
+        "| per-run wall ratios | engine peak RSS |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    print("\n".join(rows))
 
 
 if __name__ == "__main__":

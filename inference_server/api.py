@@ -11,7 +11,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +19,13 @@ import torch
 
 from inference_server.depth import load_estimator
 from inference_server.device import resolve_device
-from inference_server.layout import PlaneLayout, output_layout
+from inference_server.encoding import ENCODERS, SOFTWARE, choose_encoder
+from inference_server.layout import I420, PlaneLayout, output_layout
 from inference_server.packing import output_size
 from inference_server.pipeline import (
     ArrayPool,
     BackgroundSink,
+    StageClock,
     StereoProcessor,
     background_iter,
     rotate_i420,
@@ -50,6 +52,8 @@ class EngineOptions:
     batch_size: int = 8
     depth_video: Path | None = None
     warmup_seconds: float = 1.0
+    encoder: str = "auto"  # auto (NVENC on a GPU when usable) | libx264 | h264_nvenc | hevc_nvenc
+    profile: bool = False  # charge GPU time to its stage (syncs: slower; see StageClock)
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,8 @@ class ConversionStats:
     seconds: float
     device: str
     depth_model: str  # what actually ran (e.g. "builtin" after an auto fallback)
+    encoder: str = "libx264"  # what actually encoded
+    stages: dict[str, float] = field(default_factory=dict)  # busy seconds (StageClock)
 
 
 def _display_size(source: VideoSource) -> tuple[int, int]:
@@ -73,6 +79,8 @@ def _check_options(options: EngineOptions) -> None:
         raise MediaError("The CRF must be between 0 and 51.")
     if options.warmup_seconds < 0:
         raise MediaError("The warm-up must not be negative.")
+    if options.encoder.strip().lower() not in ENCODERS:
+        raise MediaError(f"Unknown encoder {options.encoder!r}: use {', '.join(ENCODERS)}.")
 
 
 def convert_video(
@@ -98,6 +106,7 @@ def convert_video(
     source = probe_source(Path(input_path))
     estimator = load_estimator(settings.depth_model, device, options.depth_video)
     layout = output_layout(settings, source.colour.trc, source.bits)
+    sync = torch.cuda.synchronize if options.profile and device.type == "cuda" else None
     processor = StereoProcessor(
         estimator,
         settings,
@@ -105,20 +114,34 @@ def convert_video(
         source.colour,
         window_frames(float(source.rate)),
         layout,
+        StageClock(sync),
     )
+    encoder = _encoder(options.encoder, device, layout, settings.lossless)
     with torch.inference_mode(), _torch_threads(device):
         if warmup_path is not None and options.warmup_seconds > 0:
             _warm_up(processor, Path(warmup_path), options, source, device, layout)
         frames = _run(
             processor, Path(input_path), Path(output_path), output_format, source,
-            options, device, on_progress, copy_audio, layout, settings.lossless,
+            options, device, on_progress, copy_audio, layout, settings.lossless, encoder,
         )  # fmt: skip
     return ConversionStats(
         frames=frames,
         seconds=time.perf_counter() - started,
         device=str(device),
         depth_model=estimator.name,
+        encoder=encoder,
+        stages=dict(processor.clock.seconds),
     )
+
+
+def _encoder(wanted: str, device: torch.device, layout: PlaneLayout, lossless: bool) -> str:
+    """The video encoder: libx265 for 10-bit, libx264 for lossless or 4:4:4, otherwise
+    as asked (NVENC on a GPU where it opens, see encoding.choose_encoder)."""
+    if layout.bits > 8:
+        return "libx265"
+    if lossless or layout != I420:
+        return SOFTWARE
+    return choose_encoder(wanted, device.type == "cuda")
 
 
 @contextlib.contextmanager
@@ -177,7 +200,17 @@ def _to_display(frames: torch.Tensor, rotation: int, layout: PlaneLayout) -> tor
     return rotate_i420(frames, rotation // 90, out, layout)
 
 
-EncodeItem = tuple[np.ndarray, int, list[int], list[int]]  # frames, count, pts, durations
+# frames, count, pts, durations, and (on a GPU) the event after which the frames are there
+EncodeItem = tuple[np.ndarray, int, list[int], list[int], "torch.cuda.Event | None"]
+
+
+def _event(device: torch.device) -> torch.cuda.Event | None:
+    """A CUDA event recorded now on the current stream (None on a CPU)."""
+    if device.type != "cuda":
+        return None
+    event = torch.cuda.Event()  # type: ignore[no-untyped-call]
+    event.record()
+    return event
 
 
 def _run(
@@ -192,6 +225,7 @@ def _run(
     copy_audio: bool,
     layout: PlaneLayout,
     lossless: bool,
+    encoder_name: str,
 ) -> int:
     display_w, display_h = _display_size(source)
     out_w, out_h = output_size(output_format, display_w, display_h)
@@ -208,28 +242,37 @@ def _run(
         audio_from=input_path if copy_audio else None,
         layout=layout,
         lossless=lossless,
+        encoder=encoder_name,
     )
     size = options.batch_size
+    clock = processor.clock
     dtype = layout.numpy_dtype
-    inputs = ArrayPool((size, layout.rows(source.height), source.width), dtype=dtype)
-    outputs = ArrayPool((size, layout.rows(out_h), out_w), dtype=dtype)
+    # On a GPU, frames cross in page-locked arrays, so both copies run asynchronously.
+    pinned = device.type == "cuda"
+    inputs = ArrayPool((size, layout.rows(source.height), source.width), dtype, pinned=pinned)
+    outputs = ArrayPool((size, layout.rows(out_h), out_w), dtype, pinned=pinned)
     # On a CPU with stored = display orientation the output is rendered straight into
     # the array the encoder reads; otherwise into a device buffer, then copied.
     direct = device.type == "cpu" and not source.rotation
 
     def encode(item: EncodeItem) -> None:
-        frames, count, pts_list, durations = item
-        for index in range(count):
-            encoder.write(frames[index], pts_list[index], durations[index])
+        frames, count, pts_list, durations, ready = item
+        if ready is not None:
+            ready.synchronize()  # the copy to `frames` has landed
+        with clock.stage("encode", on_gpu=False):
+            for index in range(count):
+                encoder.write(frames[index], pts_list[index], durations[index])
         outputs.give(frames)
 
     sink: BackgroundSink[EncodeItem] = BackgroundSink(encode)
+    decoded = clock.timed(decode_batches(input_path, source, size, inputs, layout), "decode")
     done = 0
     try:
-        decoded = decode_batches(input_path, source, size, inputs, layout)
         for batch in background_iter(decoded):
             count = len(batch.pts)
-            frames = torch.from_numpy(batch.frames[:count]).to(device)
+            with clock.stage("copies"):
+                frames = torch.from_numpy(batch.frames[:count]).to(device, non_blocking=pinned)
+            uploaded = _event(device)
             host = outputs.take()
             target = torch.from_numpy(host[:count])
             if direct:
@@ -241,9 +284,14 @@ def _run(
                     device=device,
                 )
                 processor.process(_to_display(frames, source.rotation, layout), packed)
-                target.copy_(_to_display(packed, (360 - source.rotation) % 360, layout))
+                with clock.stage("copies"):
+                    back = _to_display(packed, (360 - source.rotation) % 360, layout)
+                    target.copy_(back, non_blocking=pinned)
+            ready = _event(device)
+            if uploaded is not None:
+                uploaded.synchronize()  # long done by now; then the decoder may reuse it
             inputs.give(batch.frames)
-            sink.put((host, count, batch.pts, batch.durations))
+            sink.put((host, count, batch.pts, batch.durations, ready))
             done += count
             if on_progress is not None:
                 on_progress(done, max(done, source.total_frames))

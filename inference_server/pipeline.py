@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Generic, TypeVar
 
@@ -80,7 +81,9 @@ class StereoProcessor:
         colour: ColourInfo,
         window: int,
         layout: PlaneLayout = I420,
+        clock: StageClock | None = None,
     ) -> None:
+        self.clock = clock or StageClock()
         self._layout = layout
         self._estimator = estimator
         self._settings = settings
@@ -115,10 +118,16 @@ class StereoProcessor:
 
     def process(self, frames: torch.Tensor, out: torch.Tensor) -> None:
         """I420 uint8 frames (B, H*3/2, W) -> the packed I420 output frames in `out`."""
+        y, uv = self._layout.split(frames)
+        with self.clock.stage("depth"):
+            nearness = self.nearness(_planes(y, uv))
+        with self.clock.stage("synthesis"):
+            self._synthesise(frames, nearness, out)
+
+    def _synthesise(self, frames: torch.Tensor, nearness: torch.Tensor, out: torch.Tensor) -> None:
         layout = self._layout
         y, uv = layout.split(frames)
         height, width = y.shape[-2:]
-        nearness = self.nearness(_planes(y, uv))
         out_y, out_uv = layout.split(out)
         if self._format is StereoFormat.DEPTH:
             depth = depth_planes(resize(nearness, (height, width)), self._colour, layout)
@@ -251,21 +260,66 @@ class ArrayPool:
     """
 
     def __init__(
-        self, shape: tuple[int, ...], keep: int = 4, dtype: type[np.generic] = np.uint8
+        self,
+        shape: tuple[int, ...],
+        dtype: type[np.generic] = np.uint8,
+        pinned: bool = False,
+        keep: int = 4,
     ) -> None:
         self.shape = shape
         self._dtype = dtype
+        self._pinned = pinned  # page-locked (CUDA only): host<->GPU copies run async
         self._free: queue.Queue[np.ndarray] = queue.Queue(maxsize=keep)
 
     def take(self) -> np.ndarray:
         try:
             return self._free.get_nowait()
         except queue.Empty:
+            if self._pinned:  # the array keeps its tensor (and the pinned memory) alive
+                like = torch.from_numpy(np.empty(0, dtype=self._dtype))
+                return torch.empty(self.shape, dtype=like.dtype, pin_memory=True).numpy()
             return np.empty(self.shape, dtype=self._dtype)
 
     def give(self, array: np.ndarray) -> None:
         with contextlib.suppress(queue.Full):
             self._free.put_nowait(array)
+
+
+class StageClock:
+    """Busy seconds per stage of a conversion (decode, depth, synthesis, copies, encode).
+
+    Stages run in different threads at once, so the sum exceeds the wall time. On a GPU,
+    kernels run asynchronously: give `sync` (torch.cuda.synchronize) to charge each
+    stage its own GPU time, at the price of the overlap between stages.
+    """
+
+    def __init__(self, sync: Callable[[], None] | None = None) -> None:
+        self.seconds: dict[str, float] = {}
+        self._sync = sync
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def stage(self, name: str, on_gpu: bool = True) -> Iterator[None]:
+        """Charges the block's time to `name` (after a sync when it may queue GPU work)."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            if on_gpu and self._sync is not None:
+                self._sync()
+            spent = time.perf_counter() - started
+            with self._lock:
+                self.seconds[name] = self.seconds.get(name, 0.0) + spent
+
+    def timed(self, items: Iterable[T], name: str) -> Iterator[T]:
+        """`items`, charging the time taken to produce each one to stage `name`."""
+        iterator = iter(items)
+        while True:
+            with self.stage(name, on_gpu=False):
+                item = next(iterator, _DONE)
+            if item is _DONE:
+                return
+            yield item  # type: ignore[misc]
 
 
 # --------------------------------------------------------------------------- threads

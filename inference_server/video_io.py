@@ -19,6 +19,7 @@ import av
 import numpy as np
 
 from inference_server.colour import ColourInfo
+from inference_server.encoding import SOFTWARE, codec_options, set_threads
 from inference_server.layout import I420, PlaneLayout
 from stereospot.domain.errors import MediaError
 
@@ -333,8 +334,9 @@ def _tail(
 
 
 class Encoder:
-    """Video writer keeping pts, time base, rotation and colour metadata: libx264 for
-    8-bit layouts, libx265 (main10 / main 4:4:4 10) for 10-bit; `lossless` is qp 0."""
+    """Video writer keeping pts, time base, rotation and colour metadata: libx264 (or
+    NVENC, when chosen, see encoding.py) for 8-bit layouts, libx265 (main10 / main 4:4:4
+    10) for 10-bit; `lossless` is qp 0."""
 
     def __init__(
         self,
@@ -348,6 +350,7 @@ class Encoder:
         audio_from: Path | None = None,
         layout: PlaneLayout = I420,
         lossless: bool = False,
+        encoder: str = SOFTWARE,
     ) -> None:
         self._container = av.open(str(path), mode="w")
         self._layout = layout
@@ -355,7 +358,9 @@ class Encoder:
         self._audio_input: av.container.InputContainer | None = None
         self._audio_stream: av.audio.stream.AudioStream | None = None
         hevc = layout.bits > 8
-        stream = self._container.add_stream("libx265" if hevc else "libx264", rate=source.rate)
+        codec = "libx265" if hevc else encoder
+        stream = self._container.add_stream(codec, rate=source.rate)
+        assert isinstance(stream, av.VideoStream)
         stream.width = width
         stream.height = height
         stream.pix_fmt = layout.pix_fmt
@@ -371,9 +376,12 @@ class Encoder:
             stream.codec_tag = "hvc1"  # what Apple players look for
             params = "lossless=1" if lossless else f"crf={crf}"
             options["x265-params"] = params + ":log-level=error"
+        elif lossless:
+            options["qp"] = "0"
         else:
-            options.update({"qp": "0"} if lossless else {"crf": str(crf)})
+            options.update(codec_options(codec, crf, preset))
         ctx.options = options
+        set_threads(ctx, codec)
         if source.variable_rate:
             # Without B-frames, packets are in presentation order and an mp4 sample's
             # duration (the gap to the next one) is the frame's own: VFR timing, the

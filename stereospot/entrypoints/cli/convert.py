@@ -60,6 +60,12 @@ def register(subparsers: Any) -> None:
         help="lossless video (qp 0, 4:4:4; 10-bit HEVC for 10-bit formats), for measuring",
     )
     parser.add_argument("--batch-size", type=int, default=8, help="frames per batch (default 8)")
+    parser.add_argument(
+        "--encoder",
+        choices=["auto", "libx264", "h264_nvenc", "hevc_nvenc"],
+        default="auto",
+        help="auto: NVENC on a GPU where this build has it, otherwise libx264",
+    )
     parser.set_defaults(handler=_handle)
 
 
@@ -143,6 +149,7 @@ def _options(args: argparse.Namespace) -> Any:
         preset=args.preset,
         batch_size=args.batch_size,
         depth_video=args.depth_video,
+        encoder=args.encoder,
     )
 
 
@@ -156,11 +163,12 @@ def _convert_image(args: argparse.Namespace, output: Path, fmt: StereoFormat, se
 
 def _convert_video(args: argparse.Namespace, output: Path, fmt: StereoFormat, settings: Any) -> int:
     from inference_server.api import convert_video
-    from stereospot.adapters.media.pyav_toolkit import PyAVToolkit
+    from stereospot.container import Application
 
-    info = PyAVToolkit().probe(args.input)  # readable errors for files we cannot use
+    toolkit = Application.toolkit()  # the composition root's (it needs no settings)
+    info = toolkit.probe(args.input)  # readable errors for files we cannot use
     if args.depth_video is not None:
-        PyAVToolkit().probe(args.depth_video)
+        toolkit.probe(args.depth_video)
     bar = ProgressBar(sys.stderr)
     stats = convert_video(
         args.input,

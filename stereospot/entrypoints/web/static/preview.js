@@ -5,7 +5,7 @@
 "use strict";
 
 (() => {
-  const MAX_SIDE = 640; // the frame is scaled down to this on its long side
+  const MAX_SIDE = 512; // the frame is scaled down to this on its long side (cost ~ pixels)
   const DEBOUNCE_MS = 400;
   const WIGGLE_MS = 140;
 
