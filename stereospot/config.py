@@ -58,6 +58,13 @@ class AwsSettings(BaseModel):
     """Names of the deployed resources; Terraform's outputs write these variables."""
 
     region: str = "us-east-1"
+    # Operator links (Settings.operator_links): the services' log groups, the App tag.
+    log_groups: tuple[str, ...] = (
+        "/stereospot/web",
+        "/stereospot/media-worker",
+        "/stereospot/video-worker",
+    )
+    app_tag: str = "stereospot"
     endpoint_url: str | None = None  # moto or LocalStack; None on AWS
     input_bucket: str = "stereospot-input"
     output_bucket: str = "stereospot-output"
@@ -121,6 +128,8 @@ class Settings(BaseSettings):
     aws: AwsSettings = AwsSettings()
     vapid_private_key: SecretStr | None = None
     vapid_public_key: str | None = None
+    # AWS job pages link to the job's logs and the stack's cost (for operators).
+    operator_links: bool = False
     vapid_subject: str = "mailto:admin@localhost"
     log_level: str = "INFO"
     # Outbound guard (ingest links, push endpoints): private addresses are never fetched

@@ -7,6 +7,7 @@ where the platform has this app serve its signed links (local), the signed-file 
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from quart import Quart
@@ -24,6 +25,7 @@ from stereospot.entrypoints.web import (
     errors,
     events,
     files,
+    operator,
     pages,
     playlists,
     presenters,
@@ -124,6 +126,7 @@ def create_app(container: Application | None = None) -> Quart:
     app.jinja_env.filters["when"] = presenters.when
     app.jinja_env.filters["percent"] = presenters.percent
     app.jinja_env.globals["push_available"] = web.push_public_key is not None
+    app.jinja_env.globals["operator_links"] = partial(operator.links, web.settings)
 
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(api.blueprint)
