@@ -41,10 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Test hook: hold the model load this long, so a test sees /ping answer 503 first.
-LOAD_DELAY_ENV = "STEREOSPOT_TEST_LOAD_DELAY_S"
-# Test hook: hold each conversion this long (a second request then meets a busy server).
-CONVERT_DELAY_ENV = "STEREOSPOT_TEST_CONVERT_DELAY_S"
 HF_TOKEN_ENV = "HF_TOKEN"  # noqa: S105 (a variable name, not a secret)
 
 
@@ -178,9 +174,6 @@ class InferenceService:
         """Load the model and warm it up; READY on success, FAILED (with the reason) else."""
         started = time.perf_counter()
         try:
-            delay = float(os.environ.get(LOAD_DELAY_ENV, "0") or 0)
-            if delay > 0:
-                time.sleep(delay)
             if not self.options.stub:
                 self._load_token()
                 self._warm_up()
@@ -276,9 +269,6 @@ class InferenceService:
             source, output = work / "input.mp4", work / "output.mp4"
             self.storage.get_file(request.input_uri, source)
             warmup = self._previous(request, work / "previous.mp4")
-            delay = float(os.environ.get(CONVERT_DELAY_ENV, "0") or 0)
-            if delay > 0:
-                time.sleep(delay)
             try:
                 stats = convert_video(
                     source,

@@ -7,5 +7,6 @@ cd "$(dirname "$0")/.."
 . .venv/bin/activate
 echo "== ruff"; ruff check . && ruff format --check .
 echo "== mypy --strict"; mypy
+echo "== lint-imports"; lint-imports
 echo "== deploy checks (terraform fmt, hadolint, checkov)"; ./scripts/deploy-checks.sh
 echo "== pytest"; python -m pytest -q -p no:cacheprovider "$@"

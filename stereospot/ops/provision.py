@@ -341,6 +341,11 @@ def create_push_table(dynamodb: DynamoDBClient, name: str) -> None:
 # --------------------------------------------------------------------------- the stack
 
 
+def provision_from_settings(prefix: str, settings: Settings) -> AwsSettings:
+    """provision() with clients for settings.aws (region, endpoint)."""
+    return provision(AwsClients.from_settings(settings.aws), prefix, settings)
+
+
 def provision(clients: AwsClients, prefix: str, settings: Settings) -> AwsSettings:
     """Create (or keep) every resource named from `prefix`; the Settings.aws to use them.
 

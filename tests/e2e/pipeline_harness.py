@@ -28,6 +28,7 @@ from stereospot.domain.model import Job, JobStatus
 from stereospot.domain.services import jobs
 from stereospot.domain.services.deps import Deps
 from tests.e2e.serve_process import stop_gracefully
+from tests.fault_plugin import STALL_ENV, fault_env
 
 T = TypeVar("T")
 
@@ -35,7 +36,7 @@ SHORT_VISIBILITY_S = 3
 MAX_RECEIVES = 3
 
 
-def pipeline_env(data_dir: Path, marker_dir: Path) -> dict[str, str]:
+def pipeline_env(data_dir: Path) -> dict[str, str]:
     env = {
         "STEREOSPOT_PLATFORM": "local",
         "STEREOSPOT_DATA_DIR": str(data_dir),
@@ -43,7 +44,6 @@ def pipeline_env(data_dir: Path, marker_dir: Path) -> dict[str, str]:
         "STEREOSPOT_MAX_RECEIVES": str(MAX_RECEIVES),
         "STEREOSPOT_DEVICE": "cpu",
         "STEREOSPOT_LOG_LEVEL": "INFO",
-        "STEREOSPOT_TEST_MARKER_DIR": str(marker_dir),
         "HF_HUB_OFFLINE": "1",  # no model hub here: fall back to the builtin depth at once
     }
     for queue in ("chunking", "video_worker", "output_events", "reassembly", "deletion"):
@@ -76,9 +76,9 @@ class Pipeline:
         self.marker_dir = root / "markers"
         self.logs = root / "logs"
         self.logs.mkdir(parents=True)
-        for name, value in pipeline_env(self.data_dir, self.marker_dir).items():
+        for name, value in pipeline_env(self.data_dir).items():
             monkeypatch.setenv(name, value)
-        monkeypatch.delenv("STEREOSPOT_TEST_STALL", raising=False)
+        monkeypatch.delenv(STALL_ENV, raising=False)
         self.settings = Settings()
         self.deps: Deps = build_container(self.settings).deps()
         self.workers: list[WorkerProcess] = []
@@ -88,9 +88,8 @@ class Pipeline:
     def start_worker(
         self, kind: str, *, stall: str | None = None, grace_s: float | None = None
     ) -> WorkerProcess:
-        env = dict(os.environ)
-        if stall:
-            env["STEREOSPOT_TEST_STALL"] = stall
+        # Every worker loads the fault plugin; only those given a stall ever stall.
+        env = {**os.environ, **fault_env(stall, self.marker_dir)}
         command = [sys.executable, "-m", "stereospot.entrypoints.cli.main", "worker", kind]
         if grace_s is not None:
             command += ["--grace-seconds", str(grace_s)]

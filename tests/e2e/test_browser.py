@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from tests.e2e.serve_process import Server, running_serve
+from tests.fault_plugin import fault_env
 from tests.media_clips import make_clip
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -56,7 +57,7 @@ DESKTOP: ViewportSize = {"width": 1280, "height": 860}
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     # Each segment's conversion is held for a moment, so the page is sure to see the
     # conversion stage live after its refused reconnects, however fast the engine gets.
-    slow_segments = {"STEREOSPOT_TEST_STALL": "convert:2.5"}
+    slow_segments = fault_env("convert:2.5")
     with running_serve(tmp_path_factory.mktemp("serve"), extra_env=slow_segments) as running:
         yield running
 

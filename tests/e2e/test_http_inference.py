@@ -18,6 +18,7 @@ from tests.e2e.inference_process import (
 from tests.e2e.pipeline_harness import video_facts
 from tests.e2e.serve_process import free_port, running_serve, stop_gracefully
 from tests.e2e.test_serve import convert_over_http
+from tests.fault_plugin import fault_env
 from tests.media_clips import decoded_frame_count, make_clip
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(400)]
@@ -62,9 +63,7 @@ def test_the_server_killed_mid_request_is_retried_and_the_job_completes_once(
 ) -> None:
     data = tmp_path / "data"
     port = free_port()
-    slow = start_inference_server(
-        data, port=port, extra_env={"STEREOSPOT_TEST_CONVERT_DELAY_S": "4"}
-    )
+    slow = start_inference_server(data, port=port, extra_env=fault_env(convert_delay_s=4))
     replacement = None
     try:
         wait_ready(slow)

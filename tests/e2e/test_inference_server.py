@@ -20,6 +20,7 @@ from tests.e2e.inference_process import (
     ping,
     running_inference_server,
 )
+from tests.fault_plugin import fault_env
 from tests.media_clips import decoded_frame_count, make_clip
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -47,8 +48,7 @@ def endpoint() -> str:
 def server(root: Path, endpoint: str) -> Iterator[InferenceServer]:
     env = {
         **moto_env(endpoint),
-        "STEREOSPOT_TEST_LOAD_DELAY_S": "1",
-        "STEREOSPOT_TEST_CONVERT_DELAY_S": str(CONVERT_DELAY_S),
+        **fault_env(load_delay_s=1, convert_delay_s=CONVERT_DELAY_S),
     }
     with running_inference_server(root, ready=False, extra_env=env) as server:
         yield server

@@ -57,7 +57,7 @@ class Served:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
-    env = {**os.environ, **pipeline_env(tmp_path / "data", tmp_path / "markers")}
+    env = {**os.environ, **pipeline_env(tmp_path / "data")}
     env.pop("STEREOSPOT_PUBLIC_URL", None)
     log_path = tmp_path / "serve.log"
     port = free_port()

@@ -41,9 +41,8 @@ def register(subparsers: Any) -> None:
 def _provision(args: argparse.Namespace) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from stereospot.adapters.aws.clients import AwsClients
     from stereospot.config import Settings
-    from stereospot.ops.provision import check_prefix, export_lines, provision
+    from stereospot.ops.provision import check_prefix, export_lines, provision_from_settings
 
     try:
         check_prefix(args.prefix)
@@ -55,7 +54,7 @@ def _provision(args: argparse.Namespace) -> int:
     aws = settings.aws.model_copy(update={k: v for k, v in changes.items() if v})
     settings = settings.model_copy(update={"aws": aws})
     try:
-        created = provision(AwsClients.from_settings(aws), args.prefix, settings)
+        created = provision_from_settings(args.prefix, settings)
     except (BotoCoreError, ClientError) as exc:
         print(f"stereospot aws provision: {exc}", file=sys.stderr)
         return 1

@@ -163,11 +163,12 @@ def _convert_image(args: argparse.Namespace, output: Path, fmt: StereoFormat, se
 
 def _convert_video(args: argparse.Namespace, output: Path, fmt: StereoFormat, settings: Any) -> int:
     from inference_server.api import convert_video
-    from stereospot.adapters.media.pyav_toolkit import PyAVToolkit
+    from stereospot.container import Application
 
-    info = PyAVToolkit().probe(args.input)  # readable errors for files we cannot use
+    toolkit = Application.toolkit()  # the composition root's (it needs no settings)
+    info = toolkit.probe(args.input)  # readable errors for files we cannot use
     if args.depth_video is not None:
-        PyAVToolkit().probe(args.depth_video)
+        toolkit.probe(args.depth_video)
     bar = ProgressBar(sys.stderr)
     stats = convert_video(
         args.input,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from stereospot.adapters.media.pyav_toolkit import PyAVToolkit
+    from stereospot.domain.ports import VideoToolkit
 
 
 def register(subparsers: Any) -> None:
@@ -43,10 +43,12 @@ def register(subparsers: Any) -> None:
     concat.set_defaults(handler=_concat)
 
 
-def _toolkit() -> PyAVToolkit:
-    from stereospot.adapters.media.pyav_toolkit import PyAVToolkit
+def _toolkit() -> VideoToolkit:
+    """The composition root's media toolkit (it needs no settings)."""
+    from stereospot.container import Application
 
-    return PyAVToolkit()
+    toolkit: VideoToolkit = Application.toolkit()
+    return toolkit
 
 
 def _run(action: Any) -> int:

@@ -44,11 +44,10 @@ def build_worker(
 ) -> Worker:
     """A worker on the platform the settings select, handling through the use cases."""
     from stereospot.container import build_container
-    from stereospot.entrypoints.workers.fault_hooks import with_fault_hooks
     from stereospot.entrypoints.workers.handlers import UseCaseHandler
 
     container = build_container(settings)
-    deps = with_fault_hooks(container.deps())
+    deps = container.deps()
     if QueueName.VIDEO_WORKER in queue_names:
         _wait_for_inference(deps.inference)
         _preload_inference(deps.inference)
