@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as nnf
 
 from inference_server.depth.base import shrink
-from inference_server.synthesis import eye_warp, fill_colours, sample_columns
+from inference_server.synthesis import eye_warp, fill_colours, sample_columns, warp_grid
 from inference_server.upsample import guided_upsample
 from inference_server.warp import ViewRenderer, paint_holes, position_grid, rows_per_position
 
@@ -263,6 +263,7 @@ def engine_view(
     if nearness.shape[-2:] != (height, width):  # as the pipeline does for a depth video
         luma = torch.einsum("c,chw->hw", _LUMA.to(image.dtype), planes.float()).unsqueeze(0)
         nearness = guided_upsample(nearness, luma)
+    nearness = warp_grid(nearness)
     share = rows_per_position(nearness.shape[-2], height)
     view, columns = eye_warp(nearness, width, gain, convergence)
     grid = position_grid(columns, height, width, share)

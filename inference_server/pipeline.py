@@ -25,7 +25,14 @@ from inference_server.depth import DepthEstimator, FrameBatch
 from inference_server.depth.base import PREVIEW_WIDTH, shrink
 from inference_server.layout import I420, PlaneLayout
 from inference_server.packing import Planes, depth_planes, pack
-from inference_server.synthesis import Warp, dilate_nearness, eye_gains, eye_warp, fill_colours
+from inference_server.synthesis import (
+    Warp,
+    dilate_nearness,
+    eye_gains,
+    eye_warp,
+    fill_colours,
+    warp_grid,
+)
 from inference_server.temporal import DepthRangeNormaliser, SceneCutDetector, thumbnails
 from inference_server.warp import ViewRenderer, paint_holes, position_grid, rows_per_position
 from stereospot.domain.formats import ConversionSettings, StereoFormat
@@ -130,6 +137,7 @@ class StereoProcessor:
             radius = round(EDGE_DILATION_PX * nearness.shape[-1] / width)
             nearness = dilate_nearness(nearness, max(1, radius))
         settings = self._settings
+        nearness = warp_grid(nearness)
         share = rows_per_position(nearness.shape[-2], height)
         gains = eye_gains(width, settings.divergence, settings.synthetic_view.value)
         warps = [

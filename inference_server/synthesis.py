@@ -259,6 +259,20 @@ def sample_columns(image: torch.Tensor, columns: torch.Tensor) -> torch.Tensor:
     return lo + (hi - lo) * fraction
 
 
+WARP_MAX_WIDTH = 640  # wider depth maps are warped on a grid this wide (speed)
+
+
+def warp_grid(nearness: torch.Tensor, max_width: int = WARP_MAX_WIDTH) -> torch.Tensor:
+    """The depth map the warp runs on: `nearness` (B,h,w) itself, or area-averaged to
+    `max_width` when wider (a full-size depth video of a 1080p or 720p frame: the warp
+    and fill cost per grid pixel; positions are upsampled to the frame afterwards)."""
+    height, width = nearness.shape[-2:]
+    if width <= max_width:
+        return nearness
+    size = (max(1, round(height * max_width / width)), max_width)
+    return nnf.adaptive_avg_pool2d(nearness.unsqueeze(1), size).squeeze(1)
+
+
 def eye_warp(
     nearness: torch.Tensor, width: int, gain: float, convergence: float
 ) -> tuple[Warp, torch.Tensor]:

@@ -2,7 +2,7 @@
 
 The names are env.tf's, the values those of a stack `stereospot aws provision` made on
 moto's server (Terraform's would differ only in the names' prefix). The file is written in
-the output's format (NAME=value lines) and loaded the way deploy/README.md says
+the output's format (NAME='value' lines) and loaded the way deploy/README.md says
 (`set -a; . ./stereospot.env`), then the smoke test runs against it.
 """
 
@@ -46,7 +46,9 @@ def render_env_file(aws: AwsSettings) -> str:
     stack = json.loads(STACK_JSON.read_text(encoding="utf-8"))
     values = {}
     for name in load(APP).locals["environment_all"]:
-        if name.startswith("STEREOSPOT_AWS__"):
+        if name == "STEREOSPOT_AWS__LOG_GROUPS":
+            value = json.dumps(list(aws.log_groups))  # jsonencode(...) in env.tf
+        elif name.startswith("STEREOSPOT_AWS__"):
             value = getattr(aws, name.removeprefix("STEREOSPOT_AWS__").lower())
         elif name.startswith("STEREOSPOT_QUEUE_TIMEOUTS__"):
             queue = name.removeprefix("STEREOSPOT_QUEUE_TIMEOUTS__").lower().replace("_", "-")
@@ -56,8 +58,8 @@ def render_env_file(aws: AwsSettings) -> str:
         else:
             value = REPRESENTATIVE[name]  # a new name: say here what Terraform puts
         values[name] = str(value)
-    # env.tf leaves empty values out, and the output writes one NAME=value a line.
-    return "".join(f"{name}={value}\n" for name, value in values.items() if value != "")
+    # env.tf leaves empty values out, and the output writes one NAME='value' a line.
+    return "".join(f"{name}='{value}'\n" for name, value in values.items() if value != "")
 
 
 def test_smoke_test_passes_with_the_rendered_env_file(moto_server: str, tmp_path: Path) -> None:

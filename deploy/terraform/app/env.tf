@@ -22,6 +22,8 @@ locals {
     STEREOSPOT_QUEUE_TIMEOUTS__DELETION       = tostring(local.queues["deletion"])
     STEREOSPOT_QUEUE_TIMEOUTS__INGEST         = tostring(local.queues["ingest"])
     STEREOSPOT_AWS__REGION                    = var.region
+    STEREOSPOT_AWS__APP_TAG                   = var.app
+    STEREOSPOT_AWS__LOG_GROUPS                = jsonencode(values(module.ecs.log_groups))
     STEREOSPOT_AWS__INPUT_BUCKET              = module.storage.input_bucket
     STEREOSPOT_AWS__OUTPUT_BUCKET             = module.storage.output_bucket
     STEREOSPOT_AWS__JOBS_TABLE                = module.tables.names["jobs_table"]

@@ -4,8 +4,8 @@ output "environment" {
 }
 
 output "env_file" {
-  description = "The same variables as an env file, one NAME=value a line: terraform output -raw env_file > stereospot.env."
-  value       = join("", [for name, value in local.environment : "${name}=${value}\n"])
+  description = "The same variables as a shell env file, one NAME='value' a line (values hold no single quote): terraform output -raw env_file > stereospot.env; set -a; . ./stereospot.env; set +a."
+  value       = join("", [for name, value in local.environment : "${name}='${value}'\n"])
 }
 
 output "public_url" {

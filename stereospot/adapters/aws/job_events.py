@@ -35,6 +35,7 @@ from stereospot.domain.ports import JobEvent, Queue
 log = logging.getLogger(__name__)
 
 SEGMENT_COMPLETED = "segment_completed"  # status of an event for a recorded segment
+SEGMENT_PROGRESS = "segment_progress"  # status of an event for a segment progress report
 _CHANGES = frozenset({"INSERT", "MODIFY"})
 _DRAIN_ROUNDS = 20  # receives of 10 per read_after, so one call stays short
 
@@ -76,6 +77,17 @@ def record_to_event(record: object) -> JobEvent | None:
     except (InvalidJobId, TypeError, ValueError) as exc:
         raise MalformedMessage(f"stream record with an unreadable image: {exc}") from exc
     at = _moment(stream.get("ApproximateCreationDateTime"))
+    if "frames_done" in values:  # the SegmentProgress table
+        return JobEvent(
+            job_id=job_id,
+            status=SEGMENT_PROGRESS,
+            at=at,
+            detail={
+                "segment_index": int(values["segment_index"]),
+                "frames_done": int(values["frames_done"]),
+                "frames_total": int(values.get("frames_total", 0)),
+            },
+        )
     if "segment_index" in values:
         return JobEvent(
             job_id=job_id,

@@ -109,6 +109,17 @@ def test_a_recorded_segment_becomes_a_segment_event() -> None:
     )
 
 
+def test_a_progress_report_becomes_a_progress_event() -> None:
+    record = completion_record(2)
+    image = record["dynamodb"]["NewImage"]
+    del image["output_key"], image["completed_at"]
+    image.update({"frames_done": {"N": "120"}, "frames_total": {"N": "300"}})
+    record["eventName"] = "MODIFY"
+    [event] = normalise(record)
+    assert event.status == "segment_progress"
+    assert event.detail == {"segment_index": 2, "frames_done": 120, "frames_total": 300}
+
+
 def test_batches_and_lists_as_pipes_deliver_them() -> None:
     records = [job_record("INSERT", "created"), completion_record(0), job_record()]
     expected = [normalise(r)[0] for r in records]
