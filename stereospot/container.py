@@ -11,7 +11,8 @@ and so is an inference backend's (the http, triton and sagemaker clients are opt
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from dependency_injector import containers, providers
 
@@ -53,60 +54,72 @@ def policy_from(settings: Settings, max_upload_bytes: int) -> Policy:
 
 
 # ------------------------------------------------------------------ inference backends
-# One factory per STEREOSPOT_INFERENCE_BACKEND value. The remote ones import their module
-# when selected; each module's class has from_settings(settings, storage=, scratch=).
+# One class per STEREOSPOT_INFERENCE_BACKEND value, each with
+# from_settings(settings, storage=, scratch=). The remote ones' modules (and their client
+# libraries) are imported only when selected.
 
 
-def _missing(kind: InferenceBackendKind, exc: ModuleNotFoundError) -> MissingComponent:
-    return MissingComponent(
-        f"STEREOSPOT_INFERENCE_BACKEND={kind.value} needs {exc.name}, which this"
-        " installation lacks (install the matching extra, or choose another backend)"
-    )
+class BackendClass(Protocol):
+    def from_settings(
+        self, settings: Settings, *, storage: ObjectStorage, scratch: ScratchSpace
+    ) -> InferenceBackend: ...
 
 
-def local_inference(
-    settings: Settings, storage: ObjectStorage, scratch: ScratchSpace
-) -> InferenceBackend:
-    return LocalInferenceBackend.from_settings(settings, storage=storage, scratch=scratch)
+def _local() -> BackendClass:
+    return LocalInferenceBackend
 
 
-def http_inference(
-    settings: Settings, storage: ObjectStorage, scratch: ScratchSpace
-) -> InferenceBackend:
-    try:
-        from stereospot.adapters.inference.http import HttpInferenceBackend
-    except ModuleNotFoundError as exc:
-        raise _missing(InferenceBackendKind.HTTP, exc) from exc
-    backend: InferenceBackend = HttpInferenceBackend.from_settings(
-        settings, storage=storage, scratch=scratch
-    )
-    return backend
+def _http() -> BackendClass:
+    from stereospot.adapters.inference.http import HttpInferenceBackend
+
+    return HttpInferenceBackend
 
 
-def triton_inference(
-    settings: Settings, storage: ObjectStorage, scratch: ScratchSpace
-) -> InferenceBackend:
-    try:
-        from stereospot.adapters.inference.triton import TritonInferenceBackend
-    except ModuleNotFoundError as exc:
-        raise _missing(InferenceBackendKind.TRITON, exc) from exc
-    backend: InferenceBackend = TritonInferenceBackend.from_settings(
-        settings, storage=storage, scratch=scratch
-    )
-    return backend
+def _triton() -> BackendClass:
+    from stereospot.adapters.inference.triton import TritonInferenceBackend
+
+    return TritonInferenceBackend
 
 
-def sagemaker_inference(
-    settings: Settings, storage: ObjectStorage, scratch: ScratchSpace
+def _sagemaker() -> BackendClass:
+    from stereospot.adapters.inference.sagemaker import SageMakerBackend
+
+    return SageMakerBackend
+
+
+def inference_backend(
+    kind: InferenceBackendKind,
+    backend_class: Callable[[], BackendClass],
+    settings: Settings,
+    storage: ObjectStorage,
+    scratch: ScratchSpace,
 ) -> InferenceBackend:
     try:
-        from stereospot.adapters.inference.sagemaker import SageMakerBackend
+        chosen = backend_class()
     except ModuleNotFoundError as exc:
-        raise _missing(InferenceBackendKind.SAGEMAKER, exc) from exc
-    backend: InferenceBackend = SageMakerBackend.from_settings(
-        settings, storage=storage, scratch=scratch
-    )
-    return backend
+        raise MissingComponent(
+            f"STEREOSPOT_INFERENCE_BACKEND={kind.value} needs {exc.name}, which this"
+            " installation lacks (install the matching extra, or choose another backend)"
+        ) from exc
+    return chosen.from_settings(settings, storage=storage, scratch=scratch)
+
+
+_BACKEND_CLASSES: dict[InferenceBackendKind, Callable[[], BackendClass]] = {
+    InferenceBackendKind.LOCAL: _local,
+    InferenceBackendKind.HTTP: _http,
+    InferenceBackendKind.TRITON: _triton,
+    InferenceBackendKind.SAGEMAKER: _sagemaker,
+}
+
+
+def _backend_branches(settings: Any, platform: Any) -> dict[str, Any]:
+    """The Selector's branches: one backend singleton per kind."""
+    return {
+        kind.value: providers.Singleton(
+            inference_backend, kind, backend_class, settings, platform.storage, platform.scratch
+        )
+        for kind, backend_class in _BACKEND_CLASSES.items()
+    }
 
 
 # ------------------------------------------------------------------ optional parts
@@ -136,12 +149,7 @@ class Application(containers.DeclarativeContainer):
     toolkit = providers.Singleton(PyAVToolkit)
     inference = providers.Selector(
         providers.Callable(lambda s: s.inference_backend.value, settings),
-        local=providers.Singleton(local_inference, settings, platform.storage, platform.scratch),
-        http=providers.Singleton(http_inference, settings, platform.storage, platform.scratch),
-        triton=providers.Singleton(triton_inference, settings, platform.storage, platform.scratch),
-        sagemaker=providers.Singleton(
-            sagemaker_inference, settings, platform.storage, platform.scratch
-        ),
+        **_backend_branches(settings, platform),
     )
     push_sender = providers.Singleton(make_push_sender, platform.vapid_key, settings)
     fetcher = providers.Singleton(make_fetcher, settings)
