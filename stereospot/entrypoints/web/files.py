@@ -21,6 +21,7 @@ from werkzeug.http import parse_range_header
 
 from stereospot.domain.errors import InvalidKey, ObjectTooLarge
 from stereospot.domain.keys import parse_key
+from stereospot.domain.model import JobStatus
 from stereospot.domain.services import jobs as usecases
 from stereospot.entrypoints.web.errors import error_response
 from stereospot.entrypoints.web.runtime import LocalFiles, UrlVerifier, call, state
@@ -158,12 +159,20 @@ class _ThreadedWriter:
         await call(self._context.__exit__, exc_type, exc, traceback)
 
 
+def _waits_for_its_file(key: str) -> bool:
+    """An upload is taken only while the job waits for its source (never after)."""
+    job = state().deps.jobs.get(parse_key(key).job_id)
+    return job is not None and job.status is JobStatus.CREATED
+
+
 @blueprint.route("/files/<path:key>", methods=["PUT"])
 async def put_file(key: str) -> Response:
     grant = _verify("PUT", key)
     _signer, files = _local()
     if not await call(_job_is_visible, key):
         abort(404)
+    if not await call(_waits_for_its_file, key):
+        abort(409, "This job already has its video; the upload link no longer works.")
     limit = grant.max_bytes
     declared = request.content_length
     if limit is not None and declared is not None and declared > limit:

@@ -81,3 +81,15 @@ async def test_signed_links_are_built_on_the_trusted_host(site: Site) -> None:
         f"/api/jobs/{job_id}/upload-url", json={"filename": "a.mp4"}, headers={"Host": "[::1]:8000"}
     )
     assert (await response.get_json())["url"].startswith("http://[::1]:8000/files/")
+
+
+async def test_an_upload_link_stops_working_once_the_job_has_its_video(
+    site: Site, tiny_video: bytes
+) -> None:
+    job_id = await site.create_job()
+    url = await site.upload_url(job_id)
+    path = url.split("localhost", 1)[1]
+    site.start_converting(job_id)
+    replaced = await site.client.put(path, data=b"not the original")
+    assert replaced.status_code == 409
+    assert "no longer works" in (await replaced.get_json())["error"]
