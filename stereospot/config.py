@@ -33,15 +33,20 @@ class AuthMode(StrEnum):
     OIDC_HEADER = "oidc-header"  # the identity an AWS load balancer's OIDC action signs
 
 
+# Short on purpose: a worker extends its message's visibility by heartbeat (every third of
+# this) while it works, so a message held by a process that died reappears within minutes.
+RECOVERY_VISIBILITY_S = 150
+
+
 class QueueTimeouts(BaseModel):
     """Visibility timeouts in seconds (as in Terraform)."""
 
-    chunking: int = 15 * 60
-    video_worker: int = 40 * 60
-    output_events: int = 5 * 60
-    reassembly: int = 60 * 60
-    deletion: int = 5 * 60
-    ingest: int = 20 * 60
+    chunking: int = RECOVERY_VISIBILITY_S
+    video_worker: int = RECOVERY_VISIBILITY_S
+    output_events: int = RECOVERY_VISIBILITY_S
+    reassembly: int = RECOVERY_VISIBILITY_S
+    deletion: int = RECOVERY_VISIBILITY_S
+    ingest: int = RECOVERY_VISIBILITY_S
 
     def by_queue(self) -> dict[QueueName, int]:
         return {

@@ -104,3 +104,6 @@ class PlatformContainer(PlatformProviders):
     vapid_key = providers.Callable(configured_vapid_key, settings)
     data_location = providers.Callable(_data_location, settings)
     loopback_hosts = providers.Object(False)
+    claims_dir: providers.Object[None] = providers.Object(
+        None
+    )  # the short visibility timeout brings messages back

@@ -72,3 +72,4 @@ class PlatformContainer(PlatformProviders):
     vapid_key = providers.Callable(configured_vapid_key, settings)
     data_location = providers.Object("process memory (gone when the process exits)")
     loopback_hosts = providers.Object(True)
+    claims_dir: providers.Object[None] = providers.Object(None)

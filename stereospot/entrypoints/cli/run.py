@@ -189,7 +189,10 @@ def _run_web(args: argparse.Namespace, *, media_workers: int, video_workers: int
     container = build_container(settings)
     app = create_app(container)
     where = container.platform.data_location()
-    supervisor = Supervisor({Role.MEDIA: media_workers, Role.VIDEO: video_workers})
+    supervisor = Supervisor(
+        {Role.MEDIA: media_workers, Role.VIDEO: video_workers},
+        on_death=_releaser(settings, container),
+    )
     supervisor.start()
 
     def ready(url: str) -> None:
@@ -203,6 +206,17 @@ def _run_web(args: argparse.Namespace, *, media_workers: int, video_workers: int
         supervisor.stop()
     print("StereoSpot stopped.", flush=True)
     return 0
+
+
+def _releaser(settings: Any, container: Any) -> Any:
+    """Locally: what releases the message a dead worker held (see workers/claims.py)."""
+    from stereospot.entrypoints.workers.claims import release
+
+    directory = container.platform.claims_dir()
+    if directory is None:
+        return None
+    queues = container.deps().queues
+    return lambda pid: release(directory, pid, queues)
 
 
 def auth_problem(settings: Any, host: str) -> str | None:

@@ -46,6 +46,7 @@ from stereospot.domain.ports import (
     ReceivedMessage,
 )
 from stereospot.domain.routing import QueueName
+from stereospot.entrypoints.workers.claims import Claims
 from stereospot.entrypoints.workers.heartbeat import Heartbeat, StopSignal
 from stereospot.entrypoints.workers.log_context import job_context
 
@@ -102,6 +103,7 @@ class Worker:
         *,
         stop: StopSignal | None = None,
         on_abandon: Callable[[], None] = exit_process,
+        claims: Claims | None = None,
     ) -> None:
         if not queue_names:
             raise ValueError("a worker needs at least one queue")
@@ -111,6 +113,7 @@ class Worker:
         self._options = options
         self.stop = stop or StopSignal()
         self._on_abandon = on_abandon
+        self._claims = claims
         self._next = 0
 
     # ------------------------------------------------------------------ driving
@@ -190,13 +193,20 @@ class Worker:
             self._on_abandon,
         )
         failure: tuple[Message, Exception] | None = None
-        with heartbeat:
-            for message in messages:
-                with job_context(*describe(message)):
-                    error = self._handle_one(binding, delivery, message)
-                if error is not None:
-                    failure = (message, error)
-                    break
+        claims = self._claims
+        if claims is not None:  # if this process dies now, its message is released
+            _try(lambda: claims.hold(binding.name, delivery.receipt))
+        try:
+            with heartbeat:
+                for message in messages:
+                    with job_context(*describe(message)):
+                        error = self._handle_one(binding, delivery, message)
+                    if error is not None:
+                        failure = (message, error)
+                        break
+        finally:
+            if claims is not None:
+                _try(claims.clear)
         # The heartbeat has stopped: it can no longer undo the retry delay set here.
         if failure is None:
             queue.delete(delivery.receipt)

@@ -14,6 +14,7 @@ from types import FrameType
 from stereospot.config import Settings
 from stereospot.domain.errors import BackendMisconfigured
 from stereospot.domain.routing import QueueName
+from stereospot.entrypoints.workers.claims import Claims, release_dead
 from stereospot.entrypoints.workers.log_context import configure_logging
 from stereospot.entrypoints.workers.loop import LoopOptions, Worker
 
@@ -48,6 +49,11 @@ def build_worker(
 
     container = build_container(settings)
     deps = container.deps()
+    claims = None
+    directory = container.platform.claims_dir()
+    if directory is not None:
+        claims = Claims(directory)
+        release_dead(directory, deps.queues)  # what workers killed earlier still held
     if QueueName.VIDEO_WORKER in queue_names:
         _wait_for_inference(deps.inference)
         _preload_inference(deps.inference)
@@ -58,6 +64,7 @@ def build_worker(
         container.platform.decoder(),
         UseCaseHandler(deps),
         options,
+        claims=claims,
     )
     if QueueName.DELETION in queue_names:  # the media-worker, which removes jobs
         from stereospot.entrypoints.workers import housekeeping

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from stereospot.entrypoints.workers.runner import EXIT_MISCONFIGURED, SUPERVISOR_PID_ENV, Role
@@ -52,6 +52,7 @@ class Supervisor:
         counts: Mapping[Role, int],
         env: Mapping[str, str] | None = None,
         stop_timeout_s: float = 30.0,
+        on_death: Callable[[int], object] | None = None,
     ) -> None:
         self._children = [
             _Child(role, number) for role, count in counts.items() for number in range(1, count + 1)
@@ -59,6 +60,7 @@ class Supervisor:
         self._env = dict(os.environ if env is None else env)
         self._env[SUPERVISOR_PID_ENV] = str(os.getpid())
         self._stop_timeout_s = stop_timeout_s
+        self._on_death = on_death  # e.g. release the message the dead child held
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._monitor = threading.Thread(target=self._watch, name="supervisor", daemon=True)
@@ -123,6 +125,11 @@ class Supervisor:
                     child.name,
                 )
             return
+        if self._on_death is not None:
+            try:
+                self._on_death(child.process.pid)
+            except Exception:
+                logger.warning("could not clean up after %s", child.name, exc_info=True)
         if now - child.started_at >= _HEALTHY_AFTER_S:
             child.backoff_s = 1.0
         logger.warning(
