@@ -79,6 +79,12 @@ def _first_error(exc: Exception) -> str:
     return "Invalid request: the body must be JSON matching the API schema."
 
 
+UNDECODABLE_BODY = (
+    "The request body is not JSON this server can read (UTF-8, not nested too deeply)."
+)
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
 def register(app: Quart) -> None:
     async def not_found(_exc: Exception) -> Response:
         return await error_response(404, NOT_FOUND)
@@ -111,6 +117,13 @@ def register(app: Quart) -> None:
         }
         return await error_response(status, message or _TITLES.get(status, "Error"), headers)
 
+    async def undecodable_body(exc: Exception) -> Response:
+        # Quart decodes and parses a JSON body outside its own error handling: invalid
+        # UTF-8 and nesting deeper than the parser's recursion limit surface as these.
+        if request.method in _BODY_METHODS and request.mimetype == "application/json":
+            return await error_response(400, UNDECODABLE_BODY)
+        return await unexpected(exc)
+
     async def unexpected(exc: Exception) -> Response:
         logger.exception("unhandled error on %s %s", request.method, request.path)
         return await error_response(500, GENERIC_500)
@@ -123,5 +136,7 @@ def register(app: Quart) -> None:
     app.register_error_handler(SignatureInvalid, bad_link)
     app.register_error_handler(FetchError, bad_fetch)
     app.register_error_handler(RequestSchemaValidationError, schema_error)
+    app.register_error_handler(UnicodeDecodeError, undecodable_body)
+    app.register_error_handler(RecursionError, undecodable_body)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, unexpected)

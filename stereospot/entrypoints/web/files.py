@@ -8,13 +8,15 @@ and a job's files answer 404 as soon as the job is removed, before cleanup has r
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
 import time
+from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from quart import Blueprint, Response, abort, request
+from quart import Blueprint, Response, abort, current_app, request
 from quart.wrappers.response import FileBody
 from werkzeug.datastructures import ContentRange
 from werkzeug.http import parse_range_header
@@ -31,6 +33,32 @@ blueprint = Blueprint("files", __name__)
 WRITE_CHUNK_BYTES = 1024 * 1024
 READ_CHUNK_BYTES = 256 * 1024
 TOO_LARGE = "The file is larger than this link allows."
+STALLED = "The upload stopped sending data; nothing was stored. Try the upload again."
+# A body that sends nothing for this long is dropped (and nothing stored), so a stalled or
+# hostile client cannot hold a connection and a scratch file for ever. Hypercorn's own
+# read_timeout would also close the long-lived event streams, which send nothing.
+UPLOAD_IDLE_SECONDS = 60.0
+
+
+class UploadStalled(Exception):
+    pass
+
+
+def _idle_seconds() -> float:
+    return float(current_app.config.get("UPLOAD_IDLE_SECONDS", UPLOAD_IDLE_SECONDS))
+
+
+async def _arriving(body: AsyncIterable[bytes], idle_s: float) -> AsyncIterator[bytes]:
+    """The body's chunks, raising UploadStalled when none arrives within `idle_s`."""
+    chunks = aiter(body)
+    while True:
+        try:
+            chunk = await asyncio.wait_for(anext(chunks), idle_s)
+        except StopAsyncIteration:
+            return
+        except TimeoutError as exc:
+            raise UploadStalled from exc
+        yield chunk
 
 
 def _local() -> tuple[UrlVerifier, LocalFiles]:
@@ -180,7 +208,7 @@ async def put_file(key: str) -> Response:
     buffer = bytearray()
     try:
         async with _ThreadedWriter(files, key, limit) as writer:
-            async for chunk in request.body:
+            async for chunk in _arriving(request.body, _idle_seconds()):
                 buffer += chunk
                 if len(buffer) >= WRITE_CHUNK_BYTES:
                     await writer.write(bytes(buffer))
@@ -189,5 +217,7 @@ async def put_file(key: str) -> Response:
                 await writer.write(bytes(buffer))
     except ObjectTooLarge:
         abort(413, TOO_LARGE)
+    except UploadStalled:
+        abort(408, STALLED)
     await call(usecases.source_received, state().deps, key)
     return Response("", status=200)

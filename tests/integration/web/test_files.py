@@ -3,6 +3,8 @@ tampering, and nothing served outside the data directory."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -160,3 +162,20 @@ async def test_head_answers_without_a_body(site: Site, tiny_video: bytes) -> Non
     response = await site.client.head(path)
     assert response.status_code == 200
     assert int(response.headers["Content-Length"]) == len(tiny_video)
+
+
+async def test_an_upload_that_stops_sending_is_dropped_and_nothing_is_stored(
+    site: Site,
+) -> None:
+    site.app.config["UPLOAD_IDLE_SECONDS"] = 0.5
+    job_id = await site.create_job()
+    path = site.signed_path(await site.upload_url(job_id))
+    started = time.monotonic()
+    async with site.stream(path, method="PUT") as connection:
+        await connection.send(b"v" * 1024)  # then silence: no more data, no end
+        answer = await asyncio.wait_for(connection.receive(), 10)
+    assert connection.status_code == 408
+    assert "stopped sending" in json.loads(answer)["error"]
+    assert time.monotonic() - started < 10
+    assert not site.deps.storage.exists(keys.source_key(job_id))
+    assert site.queue_count(QueueName.CHUNKING) == 0
