@@ -400,7 +400,13 @@ def environment(aws: AwsSettings) -> dict[str, str]:
     variables = {"STEREOSPOT_PLATFORM": "aws"}
     for field, field_value in aws.model_dump().items():
         if field_value is not None and field_value != "":
-            variables[f"STEREOSPOT_AWS__{field.upper()}"] = str(field_value)
+            # Settings read complex values (log_groups) from the environment as JSON.
+            rendered = (
+                json.dumps(list(field_value))
+                if isinstance(field_value, tuple | list)
+                else str(field_value)
+            )
+            variables[f"STEREOSPOT_AWS__{field.upper()}"] = rendered
     return variables
 
 
