@@ -47,7 +47,15 @@ if not CHROMIUM.exists():  # pragma: no cover - depends on the machine
     print(f"skipping the browser test: {CHROMIUM} is missing (scripts/browser.sh installs it)")
     pytest.skip(f"{CHROMIUM} is missing", allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, Route, ViewportSize, sync_playwright  # noqa: E402
+from playwright.sync_api import (  # noqa: E402
+    Browser,
+    FileChooser,
+    Page,
+    Route,
+    ViewportSize,
+    sync_playwright,
+)
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError  # noqa: E402
 
 PHONE: ViewportSize = {"width": 390, "height": 844}
 DESKTOP: ViewportSize = {"width": 1280, "height": 860}
@@ -180,6 +188,20 @@ def _tab_to(page: Page, selector: str, limit: int = 40) -> None:
         if page.evaluate(f"document.activeElement.matches({selector!r})"):
             return
     raise AssertionError(f"Tab never reached {selector}")
+
+
+def _open_file_chooser_from_keyboard(page: Page) -> FileChooser:
+    """Space on the focused file input opens the chooser; headless Chromium on a loaded
+    machine sometimes drops that first key press, so Enter (the other key that activates
+    a file input) is tried once more before giving up."""
+    for key in ("Space", "Enter"):
+        try:
+            with page.expect_file_chooser(timeout=10_000) as chooser:
+                page.keyboard.press(key)
+            return chooser.value
+        except PlaywrightTimeoutError:
+            continue
+    raise AssertionError("neither Space nor Enter opened the file chooser")
 
 
 def axe_problems(page: Page, name: str) -> list[str]:
@@ -345,9 +367,7 @@ def test_a_non_video_upload_fails_with_the_reason_on_the_page(
     bogus = tmp_path / "shopping-list.mp4"
     bogus.write_text("eggs, milk, bread\n" * 200)
     _tab_to(page, "[data-file-input]")
-    with page.expect_file_chooser() as chooser:
-        page.keyboard.press("Space")
-    chooser.value.set_files(str(bogus))
+    _open_file_chooser_from_keyboard(page).set_files(str(bogus))
     _tab_to(page, "#divergence")
     page.keyboard.press("Control+a")
     page.keyboard.type("3")
