@@ -15,6 +15,7 @@ sampling linear and sub-pixel exact wherever the source is visible.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -38,9 +39,16 @@ def dilate_nearness(nearness: torch.Tensor, radius: int) -> torch.Tensor:
 
 MAX_STRETCH = 2.0  # neighbours landing up to this far apart are one surface (a crack)
 
+Gain = float | torch.Tensor  # one gain, or one per batch item ((B,) or (B,1,1))
+
+
+def _per_item(gain: Gain) -> Gain:
+    """A gain tensor shaped to broadcast over (B,h,w); a float as it is."""
+    return gain.reshape(-1, 1, 1) if isinstance(gain, torch.Tensor) else gain
+
 
 def _targets(
-    nearness: torch.Tensor, gain: float, convergence: float
+    nearness: torch.Tensor, gain: Gain, convergence: float
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Target column of every source pixel, and whether each pixel and its right-hand
     neighbour are one surface (they land in order, at most MAX_STRETCH apart)."""
@@ -126,9 +134,25 @@ class Warp:
     nearness: torch.Tensor
     edge: torch.Tensor | None = None  # (B,h,w) long: each hole's background neighbour
 
+    def wide_holes(self) -> torch.Tensor:
+        """(B,h,w) bool: hole pixels more than a pixel from their background edge. The
+        others already show that edge pixel (their column is its column), which is what
+        the fill would give them, so only these need filling and painting."""
+        if self.edge is None:
+            return self.hole
+        columns = torch.arange(self.hole.shape[-1], device=self.hole.device)
+        return self.hole & ((self.edge - columns).abs_() > 1)
 
-def warp(nearness: torch.Tensor, gain: float, convergence: float) -> Warp:
-    """Forward z-buffer warp of `nearness` (B,h,w) by `gain` grid pixels.
+    def split(self, parts: int) -> list[Warp]:
+        """The warp of a batch stacked from `parts` equal groups, one Warp per group."""
+        pieces = [t.chunk(parts) for t in (self.columns, self.hole, self.nearness)]
+        edges = self.edge.chunk(parts) if self.edge is not None else [None] * parts
+        return [Warp(c, h, n, e) for c, h, n, e in zip(*pieces, edges, strict=True)]
+
+
+def warp(nearness: torch.Tensor, gain: Gain, convergence: float) -> Warp:
+    """Forward z-buffer warp of `nearness` (B,h,w) by `gain` grid pixels (one for the
+    batch, or one per item).
 
     Where a surface is visible, the source column is its exact inverse mapping (sampling
     stays linear and sub-pixel exact), snapped to the pixel itself within half a pixel of
@@ -138,6 +162,7 @@ def warp(nearness: torch.Tensor, gain: float, convergence: float) -> Warp:
     """
     width = nearness.shape[-1]
     dtype = nearness.dtype
+    gain = _per_item(gain)
     target, joined = _targets(nearness, gain, convergence)
     zbuf = _zbuffer(nearness, target, joined)
     columns = torch.arange(width, device=nearness.device, dtype=dtype)
@@ -170,12 +195,16 @@ def source_columns(nearness: torch.Tensor, gain: float, convergence: float) -> t
     return warp(nearness, gain, convergence).columns
 
 
-def fill_mask(view: Warp, gain: float, reach: int = 4) -> torch.Tensor:
+def fill_mask(view: Warp, gain: Gain, reach: int = 4) -> torch.Tensor:
     """(B,h,w) bool: pixels a hole may take colour from. Visible background only: a pixel
     nearer (by a parallax of a pixel or more) than the farthest within `reach` px is an
     occluder's edge and never lends its colour to a disocclusion."""
     nearest_far = _running_min(_running_min(view.nearness, reach, -1), reach, -2)
-    tolerance = 1.0 / max(abs(gain), 1.0)
+    gain = _per_item(gain)
+    if isinstance(gain, torch.Tensor):
+        tolerance: Gain = 1.0 / gain.abs().clamp_min(1.0).to(view.nearness.dtype)
+    else:
+        tolerance = 1.0 / max(abs(gain), 1.0)
     return ~view.hole & (view.nearness <= nearest_far + tolerance)
 
 
@@ -210,6 +239,13 @@ def fill_holes(image: torch.Tensor, view: Warp, donors: torch.Tensor) -> torch.T
     hole = view.hole
     if not bool(hole.any()):
         return image
+    assert view.edge is not None  # warp sets it whenever there are holes
+    # A hole pixel beside its edge already shows the edge pixel: only wider ones need sums.
+    b, r, j = view.wide_holes().nonzero(as_tuple=True)
+    if b.numel() == 0:
+        return image
+    edge = view.edge[b, r, j]
+    depth = (j - edge).abs()
     _, channels, height, width = image.shape
     # Integral images in integers (colour in 1/_LEVELS of the image's range): exact sums,
     # and int32 (twice as fast as float64) whenever they cannot overflow it.
@@ -219,11 +255,7 @@ def fill_holes(image: torch.Tensor, view: Warp, donors: torch.Tensor) -> torch.T
     colour = (image * scale).round_().to(itype).masked_fill_(~weight, 0)
     stacked = torch.cat([colour, weight.to(itype)], dim=1)
     table = nnf.pad(stacked.cumsum(-1, dtype=itype).cumsum(-2, dtype=itype), (1, 0, 1, 0))
-    b, r, j = hole.nonzero(as_tuple=True)
-    assert view.edge is not None  # warp sets it whenever there are holes
-    edge = view.edge[b, r, j]
     from_left = edge < j
-    depth = (j - edge).abs()
     c0 = torch.where(from_left, edge - depth + 1, edge).clamp(0, width - 1)
     c1 = torch.where(from_left, edge, edge + depth - 1).clamp(0, width - 1)
     half = depth // 2
@@ -262,19 +294,26 @@ def sample_columns(image: torch.Tensor, columns: torch.Tensor) -> torch.Tensor:
 WARP_MAX_WIDTH = 640  # wider depth maps are warped on a grid this wide (speed)
 
 
+def warp_size(height: int, width: int, max_width: int = WARP_MAX_WIDTH) -> tuple[int, int]:
+    """The grid the warp runs on for a frame (or depth map) of this size: itself, or
+    scaled to `max_width` when wider."""
+    if width <= max_width:
+        return height, width
+    return max(1, round(height * max_width / width)), max_width
+
+
 def warp_grid(nearness: torch.Tensor, max_width: int = WARP_MAX_WIDTH) -> torch.Tensor:
     """The depth map the warp runs on: `nearness` (B,h,w) itself, or area-averaged to
     `max_width` when wider (a full-size depth video of a 1080p or 720p frame: the warp
     and fill cost per grid pixel; positions are upsampled to the frame afterwards)."""
-    height, width = nearness.shape[-2:]
-    if width <= max_width:
+    size = warp_size(nearness.shape[-2], nearness.shape[-1], max_width)
+    if size == tuple(nearness.shape[-2:]):
         return nearness
-    size = (max(1, round(height * max_width / width)), max_width)
     return nnf.adaptive_avg_pool2d(nearness.unsqueeze(1), size).squeeze(1)
 
 
 def eye_warp(
-    nearness: torch.Tensor, width: int, gain: float, convergence: float
+    nearness: torch.Tensor, width: int, gain: Gain, convergence: float
 ) -> tuple[Warp, torch.Tensor]:
     """warp on a depth map smaller than (or as large as) the frame: the Warp in the depth
     map's pixels, and its source columns in frame pixels.
@@ -289,6 +328,22 @@ def eye_warp(
     return view, (low + 0.5) * scale - 0.5 if scale != 1 else low
 
 
+def eye_warps(
+    nearness: torch.Tensor, width: int, gains: Sequence[float], convergence: float
+) -> list[tuple[Warp, torch.Tensor] | None]:
+    """eye_warp for both eyes in one batched warp (half the ops: on a small depth grid
+    their overhead is most of the cost); None for an eye whose gain is 0 (the source)."""
+    moving = [gain for gain in gains if gain != 0]
+    if not moving:
+        return [None for _ in gains]
+    batch = nearness.shape[0]
+    stacked = nearness if len(moving) == 1 else torch.cat([nearness] * len(moving))
+    per_item = torch.tensor(moving, dtype=nearness.dtype, device=nearness.device)
+    view, columns = eye_warp(stacked, width, per_item.repeat_interleave(batch), convergence)
+    parts = zip(view.split(len(moving)), columns.chunk(len(moving)), strict=True)
+    return [None if gain == 0 else next(parts) for gain in gains]
+
+
 def eye_columns(
     nearness: torch.Tensor, width: int, gain: float, convergence: float
 ) -> torch.Tensor:
@@ -296,7 +351,7 @@ def eye_columns(
     return eye_warp(nearness, width, gain, convergence)[1]
 
 
-def fill_colours(small: torch.Tensor, view: Warp, gain: float) -> torch.Tensor:
+def fill_colours(small: torch.Tensor, view: Warp, gain: Gain) -> torch.Tensor:
     """The view at the depth map's resolution, holes painted: `small` (B,C,h,w) is the
     source at that resolution, `gain` in its pixels. What warp.paint_holes copies into
     the full-size eye's holes."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Protocol
@@ -20,6 +20,7 @@ import numpy as np
 
 from inference_server.colour import ColourInfo
 from inference_server.encoding import SOFTWARE, codec_options, set_threads
+from inference_server.hdr import HdrMetadata, read_hdr_metadata
 from inference_server.layout import I420, PlaneLayout
 from stereospot.domain.errors import MediaError
 
@@ -44,6 +45,7 @@ class VideoSource:
     variable_rate: bool = False  # frame durations differ (see scan_packets)
     last_pts: int | None = None  # the latest frame start, when the scan saw every packet
     bits: int = 8  # bits per sample of the decoded pictures
+    hdr: HdrMetadata = field(default_factory=HdrMetadata)  # HDR10 static metadata
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,7 @@ def probe_source(path: Path) -> VideoSource:
         variable_rate=scan.variable_rate,
         last_pts=scan.last_pts,
         bits=max(c.bits for c in first.format.components),
+        hdr=read_hdr_metadata(first),
     )
 
 
@@ -374,8 +377,8 @@ class Encoder:
         options = {"preset": preset, "movflags": "+faststart"}
         if hevc:
             stream.codec_tag = "hvc1"  # what Apple players look for
-            params = "lossless=1" if lossless else f"crf={crf}"
-            options["x265-params"] = params + ":log-level=error"
+            params = ["lossless=1" if lossless else f"crf={crf}", *source.hdr.x265_params()]
+            options["x265-params"] = ":".join([*params, "log-level=error"])
         elif lossless:
             options["qp"] = "0"
         else:
