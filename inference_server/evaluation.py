@@ -267,12 +267,20 @@ def engine_view(
 def engine_views(
     image: torch.Tensor, nearness: torch.Tensor, gains: tuple[float, ...], convergence: float
 ) -> list[torch.Tensor]:
-    """The views as the video pipeline renders them: 8-bit planes, the z-buffer warp of
-    all eyes in one batch on the warp grid (a depth map smaller than it is edge-aware
-    upsampled straight to it, as for a depth video), the fixed-point renderer, the fill
-    on the grid painted into the holes. image (1,C,H,W) in [0,1]; nearness (1,h,w) at any
-    resolution up to the image's."""
+    """render_views on `image` (1,C,H,W) in [0,1], views in [0,1] (1,C,H,W)."""
     planes = (image[0] * 255.0).round().clamp(0, 255).to(torch.uint8)
+    views = render_views(planes, nearness, gains, convergence)
+    return [view.unsqueeze(0).float() / 255.0 for view in views]
+
+
+def render_views(
+    planes: torch.Tensor, nearness: torch.Tensor, gains: tuple[float, ...], convergence: float
+) -> list[torch.Tensor]:
+    """The views as the video pipeline renders them, on uint8 planes (C,H,W): the
+    z-buffer warp of all eyes in one batch on the warp grid (a depth map smaller than it
+    is edge-aware upsampled straight to it, as for a depth video), the fixed-point
+    renderer, the fill on the grid painted into the holes. nearness (1,h,w) at any
+    resolution up to the frame's."""
     height, width = planes.shape[-2:]
     size = warp_size(height, width)
     small = shrink(planes, size).unsqueeze(0)  # the source on the warp grid
@@ -288,7 +296,7 @@ def engine_views(
     views = []
     for gain, entry in zip(gains, eye_warps(nearness, width, gains, convergence), strict=True):
         if entry is None:
-            views.append(planes.unsqueeze(0).float() / 255.0)
+            views.append(planes)
             continue
         view, columns = entry
         grid = position_grid(columns, height, width, share)
@@ -299,7 +307,7 @@ def engine_views(
         if bool(wide.any()):
             filled = fill_colours(small, view, gain * nearness.shape[-1] / width)
             paint_holes(out.unsqueeze(0), filled, wide)
-        views.append(out.unsqueeze(0).float() / 255.0)
+        views.append(out)
     return views
 
 

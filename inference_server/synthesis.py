@@ -63,49 +63,45 @@ def _zbuffer(nearness: torch.Tensor, target: torch.Tensor, joined: torch.Tensor)
     """For each target column the largest nearness covering it, -1 where nothing does.
 
     Every surface is rasterised over its whole span: between two joined neighbours each
-    integer column in [t(x), t(x+1)) takes the linearly interpolated nearness, so no
-    sub-pixel shift leaves gaps inside a surface; a surface's first and last pixels
-    reach half a pixel beyond their targets (a pixel's footprint), so edges land where
-    they are, to a fraction of a pixel.
+    integer column in [t(x), t(x+1)) takes the linearly interpolated nearness (at most
+    two columns: neighbours land at most MAX_STRETCH apart), so no sub-pixel shift leaves
+    gaps inside a surface; a surface's first and last pixels reach half a pixel beyond
+    their targets (a pixel's footprint), so edges land where they are, to a fraction of
+    a pixel. The ends are few, so they are splatted on their own.
     """
     shape = nearness.shape
     width = shape[-1]
-    dummy = float(width)
-    t0, t1 = target[..., :-1], target[..., 1:]
-    n0, n1 = nearness[..., :-1], nearness[..., 1:]
-    first = torch.ceil(t0)
-    slope = (n1 - n0) / (t1 - t0).clamp_min(1e-6)
-    candidates: list[tuple[torch.Tensor, torch.Tensor]] = []
-    for offset in (0.0, 1.0):
-        column = first + offset
-        covered = joined & (column < t1)
-        value = n0 + slope * (column - t0)
-        candidates.append(
-            (_pad_right(column.masked_fill(~covered, dummy), dummy), _pad_right(value, 0.0))
-        )
-    starts = _pad_left(~joined)  # pixel x begins a surface
-    ends = _pad_right(~joined, True)  # pixel x ends one
-    left = torch.ceil(target - 0.5)
-    candidates.append((left.masked_fill(~(starts & (left < target)), dummy), nearness))
-    right = torch.ceil(target)
-    candidates.append((right.masked_fill(~(ends & (right < target + 0.5)), dummy), nearness))
     rows = nearness.numel() // width
-    index = torch.cat([c.reshape(rows, width) for c, _ in candidates], dim=1)
-    index = index.clamp_(-1, dummy).masked_fill_(index < 0, dummy).long()
-    values = torch.cat([v.reshape(rows, width) for _, v in candidates], dim=1)
+    dummy = float(width)
+    t = target.reshape(rows, width)
+    n = nearness.reshape(rows, width)
+    together = joined.reshape(rows, width - 1)
+    t0, t1, n0 = t[:, :-1], t[:, 1:], n[:, :-1]
+    first = torch.ceil(t0)
+    slope = (n[:, 1:] - n0) / (t1 - t0).clamp_min(1e-6)
+    second = first + 1.0
+    value, value1 = n0 + slope * (first - t0), n0 + slope * (second - t0)
+    # Off-frame columns go to the dummy column `width`, dropped at the end.
+    on0 = together & (first < t1) & (first >= 0) & (first < dummy)
+    on1 = together & (second < t1) & (second >= 0) & (second < dummy)
+    index = torch.cat([first.masked_fill_(~on0, dummy), second.masked_fill_(~on1, dummy)], 1)
     zbuf = torch.full((rows, width + 1), -1.0, device=nearness.device, dtype=nearness.dtype)
-    zbuf.scatter_reduce_(1, index, values, reduce="amax")
+    zbuf.scatter_reduce_(1, index.long(), torch.cat([value, value1], 1), reduce="amax")
+    # Surface ends: x ends one and x + 1 starts the next wherever they are apart, and
+    # every row's first and last pixels.
+    er, ec = (~together).nonzero(as_tuple=True)
+    every = torch.arange(rows, device=nearness.device)
+    starts_r, starts_c = torch.cat([every, er]), torch.cat([torch.zeros_like(every), ec + 1])
+    ends_r, ends_c = torch.cat([every, er]), torch.cat([torch.full_like(every, width - 1), ec])
+    ts, te = t[starts_r, starts_c], t[ends_r, ends_c]
+    left, right = torch.ceil(ts - 0.5), torch.ceil(te)
+    ok_left = (left < ts) & (left >= 0) & (left < dummy)
+    ok_right = (right < te + 0.5) & (right >= 0) & (right < dummy)
+    column = torch.cat([left.masked_fill_(~ok_left, dummy), right.masked_fill_(~ok_right, dummy)])
+    where = torch.cat([starts_r, ends_r]) * (width + 1) + column.long()
+    values = torch.cat([n[starts_r, starts_c], n[ends_r, ends_c]])
+    zbuf.view(-1).scatter_reduce_(0, where, values, reduce="amax")
     return zbuf[:, :width].reshape(shape)
-
-
-def _pad_right(x: torch.Tensor, value: float | bool) -> torch.Tensor:
-    pad = torch.full((*x.shape[:-1], 1), value, device=x.device, dtype=x.dtype)
-    return torch.cat([x, pad], dim=-1)
-
-
-def _pad_left(x: torch.Tensor) -> torch.Tensor:
-    pad = torch.ones((*x.shape[:-1], 1), device=x.device, dtype=x.dtype)
-    return torch.cat([pad, x], dim=-1)
 
 
 def _neighbours(zbuf: torch.Tensor, hole: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -247,24 +243,33 @@ def fill_holes(image: torch.Tensor, view: Warp, donors: torch.Tensor) -> torch.T
     edge = view.edge[b, r, j]
     depth = (j - edge).abs()
     _, channels, height, width = image.shape
-    # Integral images in integers (colour in 1/_LEVELS of the image's range): exact sums,
-    # and int32 (twice as fast as float64) whenever they cannot overflow it.
-    scale = _LEVELS / max(float(image.detach().abs().amax()), 1e-6)
-    itype = torch.int64 if height * width * (_LEVELS + 1) >= 2**31 else torch.int32
-    weight = donors.unsqueeze(1)
-    colour = (image * scale).round_().to(itype).masked_fill_(~weight, 0)
-    stacked = torch.cat([colour, weight.to(itype)], dim=1)
-    table = nnf.pad(stacked.cumsum(-1, dtype=itype).cumsum(-2, dtype=itype), (1, 0, 1, 0))
     from_left = edge < j
     c0 = torch.where(from_left, edge - depth + 1, edge).clamp(0, width - 1)
     c1 = torch.where(from_left, edge, edge + depth - 1).clamp(0, width - 1)
     half = depth // 2
     r0, r1 = (r - half).clamp(min=0), (r + half).clamp(max=height - 1)
-    flat = table.permute(0, 2, 3, 1).reshape(-1, channels + 1)
-    row, plane = width + 1, (height + 1) * (width + 1)
+    # Only the rows and columns some window spans enter the sums (holes are few): each
+    # window is whole in them, so it stays one rectangle once the rest is left out.
+    keep_r, r0, r1 = _spanned(r0, r1, height)
+    keep_c, c0, c1 = _spanned(c0, c1, width)
+    part = image.index_select(2, keep_r).index_select(3, keep_c)
+    weight = donors.index_select(1, keep_r).index_select(2, keep_c).unsqueeze(-1)
+    # Integral images in integers (colour in 1/_LEVELS of the image's range): exact sums,
+    # and int32 (twice as fast as float64) whenever they cannot overflow it.
+    scale = _LEVELS / max(float(part.detach().abs().amax()), 1e-6)
+    rows, cols = part.shape[-2:]
+    itype = torch.int64 if rows * cols * (_LEVELS + 1) >= 2**31 else torch.int32
+    stacked = torch.empty((part.shape[0], rows, cols, channels + 1), dtype=itype,
+                          device=image.device)  # fmt: skip
+    stacked[..., :channels] = (part.permute(0, 2, 3, 1) * scale).round_()
+    stacked[..., :channels].masked_fill_(~weight, 0)
+    stacked[..., channels:] = weight
+    table = nnf.pad(stacked.cumsum(2, dtype=itype).cumsum(1, dtype=itype), (0, 0, 1, 0, 1, 0))
+    flat = table.view(-1, channels + 1)
+    row, plane = cols + 1, (rows + 1) * (cols + 1)
 
-    def at(rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
-        return flat[b * plane + rows * row + cols]
+    def at(y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return flat[b * plane + y * row + x]
 
     sums = (at(r1 + 1, c1 + 1) - at(r0, c1 + 1) - at(r1 + 1, c0) + at(r0, c0)).to(image.dtype)
     count = sums[:, -1:]
@@ -273,6 +278,19 @@ def fill_holes(image: torch.Tensor, view: Warp, donors: torch.Tensor) -> torch.T
     current = out.permute(0, 2, 3, 1)[b, r, j]
     out.permute(0, 2, 3, 1)[b, r, j] = torch.where(count > 0.5, mean, current)
     return out
+
+
+def _spanned(
+    start: torch.Tensor, stop: torch.Tensor, size: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The indices in [0, size) that some range [start, stop] covers, and each range's
+    ends renumbered among them."""
+    marks = torch.zeros(size + 1, dtype=torch.int32, device=start.device)
+    marks.index_add_(0, start, torch.ones_like(start, dtype=torch.int32))
+    marks.index_add_(0, stop + 1, torch.full_like(stop, -1, dtype=torch.int32))
+    covered = marks[:size].cumsum(0) > 0
+    renumbered = covered.cumsum(0) - 1
+    return covered.nonzero().squeeze(1), renumbered[start], renumbered[stop]
 
 
 def sample_columns(image: torch.Tensor, columns: torch.Tensor) -> torch.Tensor:
