@@ -86,13 +86,16 @@ def test_every_backend_kind_is_built_by_the_container(tmp_path: Path) -> None:
 
 
 def test_the_triton_backend_refuses_a_bad_url_and_a_missing_server(tmp_path: Path) -> None:
+    from stereospot.adapters.inference.remote import RemoteOptions
     from stereospot.adapters.inference.triton import TritonInferenceBackend
     from stereospot.container import build_container
 
     storage = build_container(Settings(data_dir=tmp_path)).platform.storage()
     with pytest.raises(BackendMisconfigured, match="http:// URL"):
         TritonInferenceBackend(storage, "127.0.0.1:8000")
-    backend = TritonInferenceBackend(storage, "http://127.0.0.1:9", ready_timeout_s=0)
+    backend = TritonInferenceBackend(
+        storage, "http://127.0.0.1:9", RemoteOptions(ready_timeout_s=0)
+    )
     with pytest.raises(BackendMisconfigured, match="was not ready within 0 s"):
         backend.wait_ready()
 
