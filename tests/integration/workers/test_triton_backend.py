@@ -1,10 +1,6 @@
 """The Triton model's handler (shared by the stock repository and the PyTriton binding)
-with the real engine, and the triton backend's start-up checks.
-
-Not covered here: a conversion through a running Triton server. On this machine kind the
-Triton 2.51 Python-backend stub that nvidia-pytriton ships corrupts tensors passed to and
-from it (a BYTES input is read with a bogus length; outputs arrive empty), with PyTriton
-and with a plain model repository alike; see /work/notes/issue12.md.
+with the real engine, and the triton backend's start-up checks. A real Triton server
+converting through the backend: tests/e2e/test_triton_inference.py.
 """
 
 from __future__ import annotations
