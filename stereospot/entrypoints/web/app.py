@@ -126,6 +126,7 @@ def create_app(container: Application | None = None) -> Quart:
     app.jinja_env.filters["when"] = presenters.when
     app.jinja_env.filters["percent"] = presenters.percent
     app.jinja_env.globals["push_available"] = web.push_public_key is not None
+    app.jinja_env.globals["wording"] = presenters.PAGE_WORDING
     app.jinja_env.globals["operator_links"] = partial(operator.links, web.settings)
 
     app.register_blueprint(pages.blueprint)
