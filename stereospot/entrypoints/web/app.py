@@ -123,6 +123,7 @@ def create_app(container: Application | None = None) -> Quart:
     app.jinja_env.filters["when"] = presenters.when
     app.jinja_env.filters["percent"] = presenters.percent
     app.jinja_env.globals["push_available"] = vapid_public_key is not None
+    app.jinja_env.globals["wording"] = presenters.PAGE_WORDING
     app.jinja_env.globals["operator_links"] = partial(operator.links, settings)
 
     app.register_blueprint(pages.blueprint(deps, guard, client_url, container.previewer()))

@@ -13,8 +13,9 @@ from pydantic import ValidationError
 from quart import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers.response import Response as WerkzeugResponse
 
+from stereospot.domain import limits
 from stereospot.domain.errors import FetchError
-from stereospot.domain.formats import PixelFormat, StereoFormat
+from stereospot.domain.formats import SETTINGS_BOUNDS_TEXT, PixelFormat, StereoFormat
 from stereospot.domain.ids import parse_job_id
 from stereospot.domain.services import jobs as usecases
 from stereospot.domain.services.deps import Deps
@@ -41,6 +42,18 @@ PAGE_SIZE = 10
 FAILED_PAGE_SIZE = 5
 
 
+# The form's min/max/step/maxlength attributes, from the domain's bounds.
+FORM_BOUNDS = {
+    "divergence_min": limits.bound_text(limits.DIVERGENCE_ABOVE + limits.DIVERGENCE_STEP),
+    "divergence_max": limits.bound_text(limits.DIVERGENCE_MAX),
+    "divergence_step": limits.bound_text(limits.DIVERGENCE_STEP),
+    "convergence_min": limits.bound_text(limits.CONVERGENCE_MIN),
+    "convergence_max": limits.bound_text(limits.CONVERGENCE_MAX),
+    "convergence_step": limits.bound_text(limits.CONVERGENCE_STEP),
+    "url_maxlength": str(limits.URL_MAX_LENGTH),
+}
+
+
 def _form_context(values: dict[str, Any] | None = None, error: str | None = None) -> dict[str, Any]:
     defaults = {
         "output_format": StereoFormat.HALF_SBS.value,
@@ -55,6 +68,7 @@ def _form_context(values: dict[str, Any] | None = None, error: str | None = None
         "pixel_formats": pixel_format_choices(),
         "form": defaults | (values or {}),
         "form_error": error,
+        "bounds": FORM_BOUNDS,
         "help": {
             "format": FORMAT_HELP,
             "divergence": DIVERGENCE_HELP,
@@ -66,8 +80,8 @@ def _form_context(values: dict[str, Any] | None = None, error: str | None = None
 
 
 _CREATE_ERROR = (
-    "Please check the settings: 3D strength must be above 0 and at most 10, screen plane"
-    " between -1 and 1, and a link must start with http:// or https://."
+    f"Please check the settings: {SETTINGS_BOUNDS_TEXT}, and a link must start with"
+    " http:// or https://."
 )
 
 

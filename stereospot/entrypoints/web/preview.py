@@ -20,7 +20,7 @@ from quart import Blueprint, Response, request
 from quart_schema import document_response, tag
 
 from stereospot.domain.errors import DomainError, MediaError
-from stereospot.domain.formats import ConversionSettings, StereoFormat
+from stereospot.domain.formats import SETTINGS_BOUNDS_TEXT, ConversionSettings, StereoFormat
 from stereospot.entrypoints.web.api_models import ApiError
 from stereospot.entrypoints.web.errors import error_response
 from stereospot.entrypoints.web.runtime import call
@@ -103,8 +103,7 @@ def blueprint(previewer: Previewer, security: Security) -> Blueprint:
         except (ValueError, ValidationError):
             return await error_response(
                 400,
-                "Please check the settings: a known format, 3D strength above 0 and at most 10,"
-                " screen plane between -1 and 1.",
+                f"Please check the settings: a known format; {SETTINGS_BOUNDS_TEXT}.",
             )
         image = upload.read()
         try:
