@@ -141,14 +141,14 @@ def create_app(container: Application | None = None) -> Quart:
     async def _open_job_events() -> None:
         # AWS: this task's own queue of the job-events topic (the first read retries).
         try:
-            await asyncio.to_thread(web.deps.events.open)
+            await asyncio.to_thread(deps.events.open)
         except Exception:
             logger.exception("could not open the job event source; the first page retries")
 
     @app.after_serving
     async def _close_job_events() -> None:
         try:
-            await asyncio.to_thread(web.deps.events.close)
+            await asyncio.to_thread(deps.events.close)
         except Exception:
             logger.exception("could not close the job event source")
 

@@ -184,11 +184,12 @@ def test_a_task_whose_queue_was_swept_makes_it_again(
 async def test_two_web_apps_on_the_stack_each_make_and_remove_their_own_queue(
     settings: Settings, clients: AwsClients, fanout: FanoutConfig, tmp_path: Path
 ) -> None:
-    apps = [create_app(build_container(settings)) for _ in range(2)]
+    containers = [build_container(settings) for _ in range(2)]
+    apps = [create_app(container) for container in containers]
     async with apps[0].test_app(), apps[1].test_app():  # start-up: each opens its queue
         assert len(_queue_names(clients, fanout.prefix)) == 2
         assert len(_subscribed(clients, fanout.topic_arn)) == 2
-        feeds = [app.extensions["stereospot"].deps.events for app in apps]
+        feeds = [container.deps().events for container in containers]  # what each app reads
         cursors = [feed.read_after(None)[1] for feed in feeds]
         job_id = uuid4()
         _publish(clients, fanout.topic_arn, job_id, "completed")
