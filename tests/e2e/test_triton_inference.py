@@ -26,7 +26,7 @@ from stereospot.domain.services.deps import Deps
 from tests.e2e.pipeline_harness import video_facts
 from tests.e2e.serve_process import running_serve
 from tests.e2e.test_serve import convert_over_http
-from tests.e2e.triton_process import TritonServer, running_triton
+from tests.e2e.triton_process import TritonServer, running_stock_triton, running_triton
 from tests.integration.workers.test_http_inference_backend import new_job, request_for
 from tests.media_clips import decoded_frame_count, make_clip
 
@@ -133,3 +133,22 @@ def test_a_job_converts_through_serve_with_the_triton_backend(
         assert (facts.width, facts.height) == (160, 96)
         assert facts.audio_codec == "aac"
         assert f'"job_id": "{job["id"]}"' in triton.log()  # the server did the converting
+
+
+def test_the_stock_model_repository_converts_and_rejects_like_the_binding(
+    root: Path, deps: Deps, clip: Path, tmp_path: Path
+) -> None:
+    """triton_repository/stereo (Python backend, its model.py) on the tritonserver binary."""
+    with running_stock_triton(root / "data", tmp_path) as stock:
+        remote = backend(deps, stock, ready_timeout_s=30)
+        remote.wait_ready()
+        request = segment(deps, clip)[1]
+        assert remote.convert(request).completed
+        out = tmp_path / "out.mp4"
+        deps.storage.get_file(request.output_key, out)
+        assert decoded_frame_count(out) == decoded_frame_count(clip)
+        junk = tmp_path / "junk.mp4"
+        junk.write_bytes(b"not a video" * 100)
+        with pytest.raises(MediaError, match="is not a video file we can read"):
+            remote.convert(segment(deps, junk)[1])
+        assert "TRITONBACKEND_ModelInstanceInitialize: stereo_0_0 (CPU device 0)" in stock.log()
