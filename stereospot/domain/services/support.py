@@ -8,7 +8,7 @@ from uuid import UUID
 
 from stereospot.domain.errors import ConditionFailed
 from stereospot.domain.model import Job
-from stereospot.domain.ports import JobEvent, SubscriptionGone
+from stereospot.domain.ports import JobEvent, PushUndelivered, SubscriptionGone
 from stereospot.domain.services.deps import Deps
 
 log = logging.getLogger(__name__)
@@ -61,12 +61,15 @@ def publish(deps: Deps, job: Job, segments_done: int | None = None, **detail: ob
 
 
 def send_push(deps: Deps, job: Job, payload: dict[str, object]) -> int | None:
-    """Notify every push subscription of the job; returns how many were sent (None when
-    the subscriptions could not be read: nothing was tried).
+    """Notify every push subscription of the job; returns how many were sent, or None when
+    the job must be notified again later: its subscriptions could not be read, or a push
+    service was still busy or unreachable after the sender's retries (PushUndelivered).
 
-    A subscription the push service says is gone is removed; any other error is logged.
+    A subscription the push service says is gone is removed; any other error (a request
+    the service refuses for good) is logged and not tried again.
     """
     sent = 0
+    undelivered = False
     try:
         subscriptions = deps.push_subscriptions.list(job.id)
     except Exception:
@@ -82,9 +85,12 @@ def send_push(deps: Deps, job: Job, payload: dict[str, object]) -> int | None:
                 deps.push_subscriptions.remove(job.id, subscription.endpoint)
             except Exception:
                 log.exception("could not remove a push subscription", extra=context(job.id))
+        except PushUndelivered as exc:
+            log.warning("push not delivered; the sweep tries again: %s", exc, extra=context(job.id))
+            undelivered = True
         except Exception:
             log.exception("could not send a push notification", extra=context(job.id))
-    return sent
+    return None if undelivered else sent
 
 
 def notify_outcome(deps: Deps, job: Job) -> None:
@@ -93,7 +99,7 @@ def notify_outcome(deps: Deps, job: Job) -> None:
     outbox sweep (or the redelivered message) sends it again: at least once, and the
     browser shows a repeat in place of the first (same tag)."""
     if send_push(deps, job, push_payload(job)) is None:
-        return  # the store is unreachable: the sweep tries again
+        return  # not everyone could be told: the sweep tries again (repeats replace)
     now = deps.clock.now()
     try:
         update_job(
