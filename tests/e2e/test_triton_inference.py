@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from uuid import uuid4
 
 import pytest
 
@@ -19,9 +18,7 @@ from stereospot.adapters.inference.remote import RemoteOptions
 from stereospot.adapters.inference.triton import TritonInferenceBackend
 from stereospot.config import Platform, Settings
 from stereospot.container import build_container
-from stereospot.domain import keys
 from stereospot.domain.errors import BackendMisconfigured, MediaError
-from stereospot.domain.formats import StereoFormat
 from stereospot.domain.model import Job, JobStatus
 from stereospot.domain.ports import ConversionRequest
 from stereospot.domain.services.conversion import handle_segment_ready
@@ -29,7 +26,8 @@ from stereospot.domain.services.deps import Deps
 from tests.e2e.pipeline_harness import video_facts
 from tests.e2e.serve_process import running_serve
 from tests.e2e.test_serve import convert_over_http
-from tests.e2e.triton_process import TritonServer, running_triton
+from tests.e2e.triton_process import TritonServer, running_stock_triton, running_triton
+from tests.integration.workers.test_http_inference_backend import new_job, request_for
 from tests.media_clips import decoded_frame_count, make_clip
 
 pytest.importorskip("tritonclient.http")
@@ -66,28 +64,9 @@ def backend(deps: Deps, triton: TritonServer, **options: float) -> TritonInferen
     )
 
 
-def segment(deps: Deps, content: Path | bytes) -> tuple[Job, ConversionRequest]:
-    job = Job(
-        id=uuid4(),
-        status=JobStatus.CHUNKING_COMPLETE,
-        created_at=deps.clock.now(),
-        total_segments=1,
-    )
-    deps.jobs.create(job)
-    key = keys.segment_key(job.id, 0, 1, StereoFormat.HALF_SBS)
-    if isinstance(content, Path):
-        deps.storage.put_file(key, content)
-    else:
-        deps.storage.put_bytes(key, content)
-    request = ConversionRequest(
-        job_id=job.id,
-        segment_index=0,
-        input_key=key,
-        output_key=keys.output_segment_key(job.id, 0),
-        output_format=job.output_format,
-        settings=job.settings,
-    )
-    return job, request
+def segment(deps: Deps, clip: Path) -> tuple[Job, ConversionRequest]:
+    job, key = new_job(deps, clip)
+    return job, request_for(job, key)
 
 
 def test_worker_start_waits_for_the_model_and_refuses_an_unknown_one(
@@ -120,11 +99,13 @@ def test_a_segment_converts_through_triton_and_the_use_case_records_it(
 
 
 def test_a_bad_segment_fails_the_job_with_the_servers_reason(
-    deps: Deps, triton: TritonServer
+    deps: Deps, triton: TritonServer, tmp_path: Path
 ) -> None:
     remote = backend(deps, triton)
     remote.wait_ready()
-    job, request = segment(deps, b"not a video" * 100)
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"not a video" * 100)
+    job, request = segment(deps, junk)
     with pytest.raises(MediaError, match="is not a video file we can read"):
         remote.convert(request)
     handle_segment_ready(replace(deps, inference=remote), job.id, 0, 1, request.input_key)
@@ -152,3 +133,22 @@ def test_a_job_converts_through_serve_with_the_triton_backend(
         assert (facts.width, facts.height) == (160, 96)
         assert facts.audio_codec == "aac"
         assert f'"job_id": "{job["id"]}"' in triton.log()  # the server did the converting
+
+
+def test_the_stock_model_repository_converts_and_rejects_like_the_binding(
+    root: Path, deps: Deps, clip: Path, tmp_path: Path
+) -> None:
+    """triton_repository/stereo (Python backend, its model.py) on the tritonserver binary."""
+    with running_stock_triton(root / "data", tmp_path) as stock:
+        remote = backend(deps, stock, ready_timeout_s=30)
+        remote.wait_ready()
+        request = segment(deps, clip)[1]
+        assert remote.convert(request).completed
+        out = tmp_path / "out.mp4"
+        deps.storage.get_file(request.output_key, out)
+        assert decoded_frame_count(out) == decoded_frame_count(clip)
+        junk = tmp_path / "junk.mp4"
+        junk.write_bytes(b"not a video" * 100)
+        with pytest.raises(MediaError, match="is not a video file we can read"):
+            remote.convert(segment(deps, junk)[1])
+        assert "TRITONBACKEND_ModelInstanceInitialize: stereo_0_0 (CPU device 0)" in stock.log()
