@@ -1,15 +1,14 @@
 """The Triton model's handler (shared by the stock repository and the PyTriton binding)
-with the real engine, and the triton backend's start-up checks.
-
-Not covered here: a conversion through a running Triton server. On this machine kind the
-Triton 2.51 Python-backend stub that nvidia-pytriton ships corrupts tensors passed to and
-from it (a BYTES input is read with a bogus length; outputs arrive empty), with PyTriton
-and with a plain model repository alike; see /work/notes/issue12.md.
+with the real engine, and the triton backend's start-up checks. A real Triton server
+converting through the backend: tests/e2e/test_triton_inference.py.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ import pytest
 from inference_server.service import InferenceService, ServiceOptions
 from inference_server.triton_model import handle
 from stereospot.config import InferenceBackendKind, Settings
+from stereospot.container import engine_storage
 from stereospot.domain.errors import BackendMisconfigured
 from tests.media_clips import decoded_frame_count, make_clip
 
@@ -27,7 +27,8 @@ pytest.importorskip("tritonclient.http")
 def service(tmp_path_factory: pytest.TempPathFactory) -> tuple[InferenceService, Path]:
     root = tmp_path_factory.mktemp("triton-root")
     make_clip(root / "in.mp4", seconds=1.0, fps=12, width=96, height=64, audio=False)
-    made = InferenceService(ServiceOptions(depth_model="builtin", device="cpu", file_root=root))
+    options = ServiceOptions(depth_model="builtin", device="cpu", file_root=root)
+    made = InferenceService(options, engine_storage(options))
     made.load()
     return made, root
 
@@ -86,13 +87,16 @@ def test_every_backend_kind_is_built_by_the_container(tmp_path: Path) -> None:
 
 
 def test_the_triton_backend_refuses_a_bad_url_and_a_missing_server(tmp_path: Path) -> None:
+    from stereospot.adapters.inference.remote import RemoteOptions
     from stereospot.adapters.inference.triton import TritonInferenceBackend
     from stereospot.container import build_container
 
     storage = build_container(Settings(data_dir=tmp_path)).platform.storage()
     with pytest.raises(BackendMisconfigured, match="http:// URL"):
         TritonInferenceBackend(storage, "127.0.0.1:8000")
-    backend = TritonInferenceBackend(storage, "http://127.0.0.1:9", ready_timeout_s=0)
+    backend = TritonInferenceBackend(
+        storage, "http://127.0.0.1:9", RemoteOptions(ready_timeout_s=0)
+    )
     with pytest.raises(BackendMisconfigured, match="was not ready within 0 s"):
         backend.wait_ready()
 
@@ -106,3 +110,20 @@ def test_the_sagemaker_backend_needs_an_endpoint(tmp_path: Path) -> None:
     storage = build_container(settings).platform.storage()
     with pytest.raises(BackendMisconfigured, match="SAGEMAKER_ENDPOINT is not set"):
         SageMakerBackend.from_settings(settings, storage=storage, scratch=None)  # type: ignore[arg-type]
+
+
+def test_stereospot_inference_triton_refuses_numpy_2_with_one_reason(tmp_path: Path) -> None:
+    """Under numpy 2 Triton's Python-backend stub misreads tensors: the binding refuses to
+    start (before loading a model or importing PyTriton) instead of answering garbage."""
+    import numpy as np
+
+    if int(np.__version__.split(".")[0]) < 2:
+        pytest.skip("this venv has numpy 1")
+    env = {**os.environ, "STEREOSPOT_DATA_DIR": str(tmp_path), "STEREOSPOT_DEPTH_MODEL": "builtin"}
+    result = subprocess.run(
+        [sys.executable, "-m", "stereospot.entrypoints.cli.main", "inference", "triton"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert "Triton's Python backend needs numpy<2" in result.stdout + result.stderr
+    assert "ready in" not in result.stdout + result.stderr  # no model was loaded
