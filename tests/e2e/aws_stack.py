@@ -39,12 +39,14 @@ VISIBILITY_S = 5
 _START_TIMEOUT_S = 60
 
 
-def stack_settings(endpoint: str) -> Settings:
+def stack_settings(
+    endpoint: str, visibility_s: int = VISIBILITY_S, segment_seconds: float = SEGMENT_SECONDS
+) -> Settings:
     """The settings every process of the stack shares (before provisioning names things)."""
-    timeouts = {name: VISIBILITY_S for name in QueueTimeouts.model_fields}
+    timeouts = {name: visibility_s for name in QueueTimeouts.model_fields}
     return Settings(
         platform=Platform.AWS,
-        segment_seconds=SEGMENT_SECONDS,
+        segment_seconds=segment_seconds,
         max_receives=MAX_RECEIVES,
         device="cpu",
         queue_timeouts=QueueTimeouts(**timeouts),
@@ -88,10 +90,16 @@ class ProductProcess:
 class AwsStack:
     """A provisioned stack on moto and the product's processes on it."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        visibility_s: int = VISIBILITY_S,
+        segment_seconds: float = SEGMENT_SECONDS,
+    ) -> None:
         self.root = root
         self.endpoint = moto_endpoint()
-        base = stack_settings(self.endpoint)
+        base = stack_settings(self.endpoint, visibility_s, segment_seconds)
         self.clients = AwsClients.from_settings(base.aws)
         self.settings = base.model_copy(
             update={"aws": provision(self.clients, fresh_prefix(), base)}
@@ -115,13 +123,19 @@ class AwsStack:
         self.url = f"http://127.0.0.1:{port}"
         self.wait(self._web_answers, _START_TIMEOUT_S, "the web app to answer")
 
-    def _spawn(self, name: str, arguments: list[str]) -> None:
+    def start_video_worker(self, name: str) -> ProductProcess:
+        """One more video worker (e.g. the replacement of one that was killed)."""
+        return self._spawn(name, ["worker", "video"])
+
+    def _spawn(self, name: str, arguments: list[str]) -> ProductProcess:
         log_path = self.root / f"{name}.log"
         log_file = log_path.open("wb")
         process = subprocess.Popen(
             [*CLI, *arguments], env=self.env, stdout=log_file, stderr=subprocess.STDOUT
         )
-        self.processes.append(ProductProcess(name, process, log_path, log_file))
+        product = ProductProcess(name, process, log_path, log_file)
+        self.processes.append(product)
+        return product
 
     def _web_answers(self) -> bool | None:
         for part in self.processes:
