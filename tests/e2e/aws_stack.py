@@ -106,6 +106,10 @@ class AwsStack:
         )
         self.deps: Deps = build_container(self.settings).deps()
         self.env = process_env(self.settings, root / "data")
+        # The aws platform's scratch folders go to the system temp dir: this stack's own.
+        self.scratch_dir = root / "scratch"
+        self.scratch_dir.mkdir()
+        self.env["TMPDIR"] = str(self.scratch_dir)
         self.processes: list[ProductProcess] = []
         self.url = ""
 

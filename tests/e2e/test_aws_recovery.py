@@ -48,7 +48,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AwsStack]:
 
 def _converting(stack: AwsStack, pid: int) -> bool:
     """The video worker has a segment in hand: its scratch folder exists (named by pid)."""
-    return any((stack.root / "data" / "tmp").glob(f"stereospot-{pid}-*"))
+    return any(stack.scratch_dir.glob(f"stereospot-{pid}-*"))
 
 
 def test_a_killed_video_workers_message_comes_back_within_the_visibility_and_completes_once(
