@@ -5,7 +5,8 @@ request does not pay for warm-up), then converts one invocation at a time: it fe
 input (and the previous segment, for the temporal warm-up) from its URI, runs the engine,
 and writes the output to its URI. URIs are `s3://bucket/key` (S3ObjectStorage) or
 `file:///path` under the file root (FilesystemObjectStorage): storage goes through the
-ObjectStorage adapters, never by hand.
+ObjectStorage adapters, never by hand. The entrypoint (stereospot.entrypoints.cli.inference)
+hands them in as openers (stereospot.container.engine_storage), so the engine names none.
 
 Errors: `Rejected` (bad request, missing input, a media error: the caller's fault, HTTP
 400) and anything else (an engine fault, HTTP 500).
@@ -20,11 +21,11 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
 from inference_server.logs import invocation_context
@@ -35,9 +36,6 @@ from stereospot.domain.inference import (
     InvocationResponse,
     parse_request,
 )
-
-if TYPE_CHECKING:
-    from stereospot.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -70,26 +68,21 @@ class ServiceOptions:
     aws_endpoint_url: str | None = None
     hf_token_secret_arn: str | None = None
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> ServiceOptions:
-        root = settings.inference_file_root or settings.resolved_data_dir()
-        return cls(
-            depth_model=settings.depth_model,
-            device=settings.device,
-            stub=settings.inference_stub,
-            file_root=root.expanduser().resolve(),
-            aws_region=settings.aws.region,
-            aws_endpoint_url=settings.aws.endpoint_url,
-            hf_token_secret_arn=settings.hf_token_secret_arn,
-        )
-
 
 class UriStorage:
-    """Objects by URI: one S3ObjectStorage per bucket, one FilesystemObjectStorage on the
-    file root (a file:// path outside it is refused)."""
+    """Objects by URI: `s3://bucket/key` in the storage `open_bucket(bucket)` gives (one
+    per bucket), `file:///path` in the one `open_files(file_root)` gives (a file:// path
+    outside the file root is refused)."""
 
-    def __init__(self, options: ServiceOptions) -> None:
-        self._options = options
+    def __init__(
+        self,
+        file_root: Path,
+        open_bucket: Callable[[str], _Storage],
+        open_files: Callable[[Path], _Storage],
+    ) -> None:
+        self._file_root = file_root
+        self._open_bucket = open_bucket
+        self._open_files = open_files
         self._s3: dict[str, _Storage] = {}
         self._files: _Storage | None = None
         self._lock = threading.Lock()
@@ -103,7 +96,7 @@ class UriStorage:
         raise Rejected(f"{uri!r} is not an s3:// or file:// URI.")
 
     def _relative(self, path: Path) -> str:
-        root = self._options.file_root
+        root = self._file_root
         try:
             return path.resolve().relative_to(root).as_posix()
         except ValueError:
@@ -113,28 +106,13 @@ class UriStorage:
         with self._lock:
             storage = self._s3.get(bucket)
             if storage is None:
-                from stereospot.adapters.aws.clients import AwsClients
-                from stereospot.adapters.aws.s3_storage import S3ObjectStorage
-                from stereospot.config import AwsSettings
-                from stereospot.domain.routing import Bucket
-
-                aws = AwsSettings(
-                    region=self._options.aws_region, endpoint_url=self._options.aws_endpoint_url
-                )
-                s3 = AwsClients.from_settings(aws).s3
-                storage = S3ObjectStorage(s3, {Bucket.INPUT: bucket, Bucket.OUTPUT: bucket})
-                self._s3[bucket] = storage
+                storage = self._s3[bucket] = self._open_bucket(bucket)
             return storage
 
     def _file_storage(self) -> _Storage:
         with self._lock:
             if self._files is None:
-                from stereospot.adapters.local.signing import UrlSigner
-                from stereospot.adapters.local.storage import FilesystemObjectStorage
-
-                # Signed URLs are never made here; the signer is only a constructor argument.
-                signer = UrlSigner(os.urandom(32), "http://127.0.0.1")
-                self._files = FilesystemObjectStorage(self._options.file_root, signer)
+                self._files = self._open_files(self._file_root)
             return self._files
 
     def get_file(self, uri: str, dest: Path) -> None:
@@ -155,9 +133,9 @@ class UriStorage:
 
 
 class InferenceService:
-    def __init__(self, options: ServiceOptions, storage: UriStorage | None = None) -> None:
+    def __init__(self, options: ServiceOptions, storage: UriStorage) -> None:
         self.options = options
-        self.storage = storage or UriStorage(options)
+        self.storage = storage
         self.state = State.LOADING
         self.failure: str | None = None
         self.device = "none"

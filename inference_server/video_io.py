@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 # Layout-identical to yuv420p; the "j" variant only says full range (kept via ColourInfo).
 _NATIVE_FORMATS = {"yuv420p", "yuvj420p"}
+MUXER_OPTIONS = {"movflags": "+faststart"}
 
 
 @dataclass(frozen=True)
@@ -352,7 +353,9 @@ class Encoder:
         lossless: bool = False,
         encoder: str = SOFTWARE,
     ) -> None:
-        self._container = av.open(str(path), mode="w")
+        # faststart is the mp4 muxer's: the index (moov) is moved before the media data
+        # when the file is closed, so a player can start before the whole file is there.
+        self._container = av.open(str(path), mode="w", container_options=MUXER_OPTIONS)
         self._layout = layout
         self._durations: dict[int, int] = {}
         self._audio_input: av.container.InputContainer | None = None
@@ -371,7 +374,7 @@ class Encoder:
         ctx.color_trc = source.colour.trc
         ctx.colorspace = source.colour.matrix
         ctx.color_range = source.colour.range
-        options = {"preset": preset, "movflags": "+faststart"}
+        options = {"preset": preset}
         if hevc:
             stream.codec_tag = "hvc1"  # what Apple players look for
             params = "lossless=1" if lossless else f"crf={crf}"

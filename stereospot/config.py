@@ -15,6 +15,9 @@ from stereospot.domain.routing import QueueName
 
 
 class Platform(StrEnum):
+    """The platforms that ship with StereoSpot. STEREOSPOT_PLATFORM takes any module name
+    under stereospot/platforms/ (the container lists the known ones when it is not)."""
+
     MEMORY = "memory"  # unit tests
     LOCAL = "local"  # the embedded default: files on disk, SQLite
     AWS = "aws"
@@ -96,7 +99,7 @@ class Settings(BaseSettings):
         env_prefix="STEREOSPOT_", env_nested_delimiter="__", extra="ignore"
     )
 
-    platform: Platform = Platform.LOCAL
+    platform: str = Platform.LOCAL.value  # a module of stereospot/platforms/
     data_dir: Path = Field(default=Path("~/.local/share/stereospot"))
     public_url: str = "http://127.0.0.1:8000"  # base of signed URLs served by the web app
     secret_key: SecretStr | None = None  # signs URLs and CSRF tokens; generated if None

@@ -11,16 +11,22 @@ and so is an inference backend's (the http, triton and sagemaker clients are opt
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from dependency_injector import containers, providers
 
+from stereospot import platforms
+from stereospot.adapters.auth.passwords import PasswordCredentials
 from stereospot.adapters.inference.local import LocalInferenceBackend
 from stereospot.adapters.inference.preview import StillPreviewer
-from stereospot.adapters.local.system import SystemClock
+from stereospot.adapters.local.signing import UrlSigner
+from stereospot.adapters.local.storage import FilesystemObjectStorage
+from stereospot.adapters.local.system import SystemClock, pid_alive
 from stereospot.adapters.media.pyav_toolkit import PyAVToolkit
-from stereospot.config import InferenceBackendKind, Platform, Settings
+from stereospot.config import AuthMode, AwsSettings, InferenceBackendKind, Settings
 from stereospot.domain.ports import (
     InferenceBackend,
     ObjectStorage,
@@ -28,9 +34,14 @@ from stereospot.domain.ports import (
     ScratchSpace,
     SourceFetcher,
 )
+from stereospot.domain.routing import Bucket
 from stereospot.domain.services.deps import Deps, Policy
+from stereospot.platforms.base import PlatformProviders
 
 if TYPE_CHECKING:
+    from inference_server.service import ServiceOptions, UriStorage
+    from stereospot.adapters.auth.alb_oidc import AlbOidcVerifier
+    from stereospot.adapters.aws.s3_storage import S3ObjectStorage
     from stereospot.platforms.base import PlatformProviders
 
 
@@ -141,6 +152,37 @@ def make_fetcher(settings: Settings) -> SourceFetcher:
     return YtDlpFetcher(allow_private=settings.fetch_allow_private)
 
 
+def make_oidc_verifier(settings: Settings) -> AlbOidcVerifier | None:
+    """The load balancer's identity check, on STEREOSPOT_AUTH=oidc-header only."""
+    if settings.auth is not AuthMode.OIDC_HEADER:
+        return None
+    from stereospot.adapters.auth.alb_oidc import AlbOidcVerifier
+
+    return AlbOidcVerifier(
+        settings.aws.region, key_url=settings.auth_oidc_key_url, signer=settings.auth_oidc_signer
+    )
+
+
+def engine_storage(options: ServiceOptions) -> UriStorage:
+    """The inference service's storage (`stereospot inference`): s3:// URIs in S3 (the
+    options' region and endpoint), file:// URIs under the options' file root."""
+    from inference_server.service import UriStorage
+
+    def open_bucket(bucket: str) -> S3ObjectStorage:
+        from stereospot.adapters.aws.clients import AwsClients
+        from stereospot.adapters.aws.s3_storage import S3ObjectStorage
+
+        aws = AwsSettings(region=options.aws_region, endpoint_url=options.aws_endpoint_url)
+        s3 = AwsClients.from_settings(aws).s3
+        return S3ObjectStorage(s3, {Bucket.INPUT: bucket, Bucket.OUTPUT: bucket})
+
+    def open_files(root: Path) -> FilesystemObjectStorage:
+        # Signed URLs are never made there; the signer is only a constructor argument.
+        return FilesystemObjectStorage(root, UrlSigner(os.urandom(32), "http://127.0.0.1"))
+
+    return UriStorage(options.file_root, open_bucket, open_files)
+
+
 class Application(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     platform = providers.DependenciesContainer()
@@ -157,6 +199,11 @@ class Application(containers.DeclarativeContainer):
     previewer = providers.Singleton(StillPreviewer)
     policy = providers.Singleton(policy_from, settings, platform.max_upload_bytes)
     secret_key = providers.Callable(lambda key: key, platform.secret_key)
+    # Sign-in: the password hash and API tokens, and the load balancer's identity header.
+    credentials = providers.Singleton(PasswordCredentials)
+    oidc_verifier = providers.Singleton(make_oidc_verifier, settings)
+    # Whether a process still runs (the local workers' claims of dead processes).
+    process_alive = providers.Object(pid_alive)
 
     deps = providers.Singleton(
         Deps,
@@ -180,20 +227,9 @@ class Application(containers.DeclarativeContainer):
 
 
 def platform_container(settings: Settings) -> PlatformProviders:
-    """The selected platform's container (its module, and its adapters, imported now)."""
-    match settings.platform:
-        case Platform.MEMORY:
-            from stereospot.platforms.memory import PlatformContainer as Memory
-
-            return Memory(settings=settings)
-        case Platform.LOCAL:
-            from stereospot.platforms.local import PlatformContainer as Local
-
-            return Local(settings=settings)
-        case Platform.AWS:
-            from stereospot.platforms.aws import PlatformContainer as Aws
-
-            return Aws(settings=settings)
+    """The selected platform's container: the module stereospot/platforms/<platform>.py
+    (imported now, with its adapters); UnknownPlatform lists the known ones."""
+    return platforms.container_class(settings.platform)(settings=settings)
 
 
 def build_container(settings: Settings | None = None) -> Application:

@@ -39,6 +39,10 @@ class SignatureExpired(SignatureInvalid):
     """A signed link whose expiry has passed."""
 
 
+class InvalidIdentity(DomainError):
+    """A sign-in identity (the load balancer's signed header) that does not check out."""
+
+
 class ObjectTooLarge(DomainError):
     """An upload went past the size its link allows."""
 

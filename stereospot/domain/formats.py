@@ -6,6 +6,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from stereospot.domain import limits
+from stereospot.domain.limits import CONVERGENCE_RANGE_TEXT, DIVERGENCE_RANGE_TEXT
+
 
 class StereoFormat(StrEnum):
     FULL_SBS = "full-sbs"
@@ -69,7 +72,16 @@ class PixelFormat(StrEnum):
 
 CONVERGENCE_HELP = (
     "Screen plane: 0 puts everything behind the screen, 1 in front of it; below 0 "
-    "(down to -1) is a parallel rig, everything in front of the screen."
+    f"(down to {limits.bound_text(limits.CONVERGENCE_MIN)}) is a parallel rig, everything in "
+    "front of the screen."
+)
+DIVERGENCE_HELP = (
+    "3D strength: the largest shift between the eyes, in % of the frame width "
+    f"({DIVERGENCE_RANGE_TEXT})."
+)
+# The sentence for settings out of bounds (the form, the preview).
+SETTINGS_BOUNDS_TEXT = (
+    f"3D strength must be {DIVERGENCE_RANGE_TEXT}, screen plane {CONVERGENCE_RANGE_TEXT}"
 )
 
 
@@ -79,9 +91,17 @@ class ConversionSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     divergence: float = Field(
-        default=2.0, gt=0.0, le=10.0, description="Maximum parallax, in % of the frame width."
+        default=2.0,
+        gt=limits.DIVERGENCE_ABOVE,
+        le=limits.DIVERGENCE_MAX,
+        description="Maximum parallax, in % of the frame width.",
     )
-    convergence: float = Field(default=0.5, ge=-1.0, le=1.0, description=CONVERGENCE_HELP)
+    convergence: float = Field(
+        default=0.5,
+        ge=limits.CONVERGENCE_MIN,
+        le=limits.CONVERGENCE_MAX,
+        description=CONVERGENCE_HELP,
+    )
     synthetic_view: SyntheticView = SyntheticView.BOTH
     depth_model: str = Field(default="auto", min_length=1, max_length=200)
     pixel_format: PixelFormat = Field(

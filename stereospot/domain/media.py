@@ -8,6 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from stereospot.domain.model import SegmentPlanEntry
 
+# The largest picture side (pixels) a video may have; larger ones are refused at the probe.
+MAX_PICTURE_SIDE = 8192
+
 
 class VideoInfo(BaseModel):
     """Result of probing a file that is a playable video."""

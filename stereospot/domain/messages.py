@@ -8,6 +8,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from stereospot.domain.errors import MalformedMessage
+from stereospot.domain.limits import URL_MAX_LENGTH
 
 SCHEMA_VERSION: Literal[1] = 1
 
@@ -55,7 +56,7 @@ class UrlSource(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     kind: Literal["url"] = "url"
-    url: str = Field(min_length=8, max_length=4096, pattern=r"^https?://")
+    url: str = Field(min_length=8, max_length=URL_MAX_LENGTH, pattern=r"^https?://")
 
 
 class PlatformSource(BaseModel):
@@ -63,7 +64,7 @@ class PlatformSource(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     kind: Literal["platform"] = "platform"
-    url: str = Field(min_length=8, max_length=4096, pattern=r"^https?://")
+    url: str = Field(min_length=8, max_length=URL_MAX_LENGTH, pattern=r"^https?://")
 
 
 IngestSource = Annotated[UrlSource | PlatformSource, Field(discriminator="kind")]

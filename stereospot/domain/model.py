@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from stereospot.domain.errors import IllegalTransition
 from stereospot.domain.formats import ConversionSettings, StereoFormat
+from stereospot.domain.limits import TITLE_MAX_LENGTH
 from stereospot.domain.naming import safe_stem
 
 
@@ -111,7 +112,7 @@ class Job(BaseModel):
     status: JobStatus = JobStatus.CREATED
     output_format: StereoFormat = StereoFormat.HALF_SBS
     settings: ConversionSettings = ConversionSettings()
-    title: str = Field(default="", max_length=300)
+    title: str = Field(default="", max_length=TITLE_MAX_LENGTH)
     source_url: str | None = None
     created_at: datetime
     uploaded_at: datetime | None = None

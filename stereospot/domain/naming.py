@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from stereospot.domain.limits import TITLE_MAX_LENGTH
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -20,4 +22,4 @@ def title_from_filename(filename: str) -> str:
     name = filename.replace("\\", "/").rsplit("/", 1)[-1]
     stem, dot, _ext = name.rpartition(".")
     title = stem if dot and stem else name
-    return " ".join(title.split())[:300] or "Untitled"
+    return " ".join(title.split())[:TITLE_MAX_LENGTH] or "Untitled"

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from stereospot.domain.model import Job, JobStatus, SegmentProgress
+from stereospot.domain.wording import STATUS_WORDING
 
 
 def completed_indices(indices: Iterable[int], total: int) -> frozenset[int]:
@@ -23,15 +24,15 @@ def is_ready_for_reassembly(job: Job, indices: Iterable[int]) -> bool:
 
 
 # Share of the progress bar each stage owns; conversion dominates the work.
-_STAGE_SPAN: dict[JobStatus, tuple[float, float, str]] = {
-    JobStatus.CREATED: (0.0, 0.0, "Waiting for upload"),
-    JobStatus.INGESTING: (0.0, 2.0, "Downloading source"),
-    JobStatus.CHUNKING_IN_PROGRESS: (2.0, 5.0, "Splitting into segments"),
-    JobStatus.CHUNKING_COMPLETE: (5.0, 95.0, "Converting to 3D"),
-    JobStatus.REASSEMBLING: (95.0, 99.0, "Joining segments"),
-    JobStatus.COMPLETED: (100.0, 100.0, "Completed"),
-    JobStatus.FAILED: (0.0, 0.0, "Failed"),
-    JobStatus.DELETED: (0.0, 0.0, "Removed"),
+_STAGE_SPAN: dict[JobStatus, tuple[float, float]] = {
+    JobStatus.CREATED: (0.0, 0.0),
+    JobStatus.INGESTING: (0.0, 2.0),
+    JobStatus.CHUNKING_IN_PROGRESS: (2.0, 5.0),
+    JobStatus.CHUNKING_COMPLETE: (5.0, 95.0),
+    JobStatus.REASSEMBLING: (95.0, 99.0),
+    JobStatus.COMPLETED: (100.0, 100.0),
+    JobStatus.FAILED: (0.0, 0.0),
+    JobStatus.DELETED: (0.0, 0.0),
 }
 
 
@@ -114,9 +115,11 @@ def progress(
     in progress; they count as soon as the total is known.
     """
     total = job.total_segments
+    if job.status is JobStatus.COMPLETED and total:
+        completed = range(total)  # joined, so every segment was done
     finished = completed_indices(completed, total) if total else frozenset()
     done = len(finished)
-    start, end, label = _STAGE_SPAN[job.status]
+    start, end = _STAGE_SPAN[job.status]
     frames = frame_count(job, finished, reports)
     if job.status is JobStatus.CHUNKING_COMPLETE and total:
         percent = start + (end - start) * frames.fraction
@@ -126,7 +129,7 @@ def progress(
         percent = 0.0
     return Progress(
         percent=round(percent, 1),
-        stage=label,
+        stage=STATUS_WORDING[job.status].stage,
         segments_done=done,
         segments_total=total,
         eta_seconds=eta_seconds(job, seconds_per_mb, now, frames),

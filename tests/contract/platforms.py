@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import parse_qsl, urlsplit
 
 from stereospot.adapters.local.completions import SqliteSegmentCompletionStore
 from stereospot.adapters.local.events import SqliteJobEvents
@@ -46,7 +45,7 @@ from stereospot.adapters.memory.progress import MemorySegmentProgressStore
 from stereospot.adapters.memory.push import MemoryPushSubscriptionStore
 from stereospot.adapters.memory.queues import MemoryQueue
 from stereospot.adapters.memory.reassembly import MemoryReassemblyLock
-from stereospot.adapters.memory.storage import MemoryObjectStorage, SignedUrlError
+from stereospot.adapters.memory.storage import MemoryObjectStorage
 from stereospot.domain.errors import SignatureInvalid
 from stereospot.domain.ports import (
     InferenceInvocationStore,
@@ -162,6 +161,9 @@ class PlatformFactory:
 
 # --------------------------------------------------------------------------- memory
 
+# The contract's actions as the HTTP methods a signed link grants (memory and local).
+_HTTP_METHODS = {"upload": "PUT", "download": "GET"}
+
 
 class MemoryPlatform:
     name = "memory"
@@ -206,8 +208,8 @@ class MemoryPlatform:
         def check(url: str, action: str) -> UrlGrant:
             assert storage is not None, "build the object storage first"
             try:
-                signed = storage.check_url(url, action)
-            except SignedUrlError as exc:
+                signed = storage.check_url(url, _HTTP_METHODS[action])
+            except SignatureInvalid as exc:
                 raise UrlRejected(str(exc)) from exc
             return UrlGrant(signed.key, signed.max_bytes, signed.filename)
 
@@ -221,7 +223,6 @@ def _memory(_tmp_path: Path) -> Iterator[PlatformUnderTest]:
 
 # --------------------------------------------------------------------------- local
 
-_HTTP_METHODS = {"upload": "PUT", "download": "GET"}
 LOCAL_BASE_URL = "http://127.0.0.1:8000"
 
 
@@ -272,18 +273,9 @@ class LocalPlatform:
 
     def url_checker(self) -> UrlChecker | None:
         def check(url: str, action: str) -> UrlGrant:
-            parts = urlsplit(url)
-            prefix = urlsplit(LOCAL_BASE_URL).path + "/files/"
-            if f"{parts.scheme}://{parts.netloc}" != LOCAL_BASE_URL or not parts.path.startswith(
-                prefix
-            ):
-                raise UrlRejected(f"{url} is not a local file URL")
             try:
-                grant = self.signer.verify(
-                    method=_HTTP_METHODS[action],
-                    key=parts.path[len(prefix) :],
-                    query=dict(parse_qsl(parts.query)),
-                    now=int(self.epoch_seconds()),
+                grant = self.signer.verify_url(
+                    url, method=_HTTP_METHODS[action], now=int(self.epoch_seconds())
                 )
             except SignatureInvalid as exc:
                 raise UrlRejected(str(exc)) from exc

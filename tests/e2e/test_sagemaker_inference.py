@@ -27,6 +27,7 @@ import httpx
 import pytest
 
 from inference_server.service import InferenceService, ServiceOptions
+from stereospot.container import engine_storage
 from stereospot.domain.inference import parse_request
 from stereospot.domain.routing import INFERENCE_FAILURE_PREFIX, INFERENCE_RESPONSE_PREFIX
 from tests.aws_server import MOTO_AVAILABLE, REGION
@@ -72,9 +73,10 @@ class PlayedEndpoint:
         self.most_pending = 0
         self.lock = threading.Lock()
         self.stopping = threading.Event()
-        self.service = InferenceService(
-            ServiceOptions(depth_model="builtin", device="cpu", aws_endpoint_url=stack.endpoint)
+        options = ServiceOptions(
+            depth_model="builtin", device="cpu", aws_endpoint_url=stack.endpoint
         )
+        self.service = InferenceService(options, engine_storage(options))
         self.service.load()
         endpoint = self
 

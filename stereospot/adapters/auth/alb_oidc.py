@@ -23,13 +23,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from stereospot.domain.errors import InvalidIdentity
+
+__all__ = ["AlbOidcVerifier", "InvalidIdentity"]
+
 DEFAULT_KEY_URL = "https://public-keys.auth.elb.{region}.amazonaws.com/{kid}"
 _KID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _LEEWAY_S = 60
-
-
-class InvalidIdentity(Exception):
-    pass
 
 
 def _unb64(text: str) -> bytes:

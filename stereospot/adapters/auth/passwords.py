@@ -75,3 +75,22 @@ def token_valid(secret: bytes, token: str) -> bool:
         return False
     token_id, _, mac = token[len(_TOKEN_PREFIX) :].partition(".")
     return bool(token_id) and hmac.compare_digest(_token_mac(secret, token_id), mac)
+
+
+class PasswordCredentials:
+    """This module as the sign-in's Credentials (what the container provides)."""
+
+    def hash_password(self, password: str) -> str:
+        return hash_password(password)
+
+    def check_hash_format(self, stored: str) -> None:
+        check_hash_format(stored)
+
+    def verify_password(self, password: str, stored: str) -> bool:
+        return verify_password(password, stored)
+
+    def mint_token(self, secret: bytes) -> str:
+        return mint_token(secret)
+
+    def token_valid(self, secret: bytes, token: str) -> bool:
+        return token_valid(secret, token)

@@ -1,29 +1,34 @@
-"""Signed, expiring URLs for the local object storage, served and verified by the web app.
+"""Signed, expiring URLs for the storages that StereoSpot serves itself (local and memory).
 
     {base_url}/files/{key}?m=PUT&e=1764000000&x=1048576&n=film.mp4&s=<signature>
 
 m: the HTTP method granted; e: expiry (epoch seconds); x: most bytes an upload may have;
 n: download file name (Content-Disposition attachment). x and n are left out when unset.
-s: HMAC-SHA256 over every field, urlsafe base64 without padding. Any change to the method,
-key, expiry, size limit or file name invalidates the signature.
+s: the signature, made by itsdangerous (HMAC-SHA256 with a key derived from the secret and
+the format's salt, urlsafe base64 without padding, compared in constant time) over every
+field, so any change to the method, key, expiry, size limit or file name invalidates it.
+
+The local storage's links are answered by the web app (/files/...); the memory storage
+hands out the same links under its own base URL and checks them with the same signer, so
+tests on the memory platform see exactly the local platform's rules and errors.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+
+from itsdangerous import Signer
 
 from stereospot.domain.errors import InvalidKey, SignatureExpired, SignatureInvalid
 from stereospot.domain.keys import validate_storage_key
 
 _SIGNED_METHODS = ("GET", "PUT")
-_SIGNATURE_VERSION = "stereospot-url-v1"
+_SIGNATURE_VERSION = "stereospot-url-v1"  # the salt: another format never verifies
 
 
 @dataclass(frozen=True)
@@ -36,24 +41,21 @@ class SignedGrant:
     filename: str | None
 
 
-def _encode(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+def _message(
+    method: str, key: str, expires_at: int, max_bytes: int | None, filename: str | None
+) -> bytes:
+    # JSON keeps the fields unambiguous whatever characters a file name holds.
+    return json.dumps([method, key, expires_at, max_bytes, filename]).encode("utf-8")
 
 
 class UrlSigner:
     def __init__(self, secret: bytes, base_url: str) -> None:
         if len(secret) < 16:
             raise ValueError("the URL signing secret must be at least 16 bytes long")
-        self._secret = secret
+        self._signer = Signer(
+            secret, salt=_SIGNATURE_VERSION, key_derivation="hmac", digest_method=hashlib.sha256
+        )
         self._base_url = base_url.rstrip("/")
-
-    def _signature(
-        self, method: str, key: str, expires_at: int, max_bytes: int | None, filename: str | None
-    ) -> str:
-        # JSON keeps the fields unambiguous whatever characters a file name holds.
-        message = json.dumps([_SIGNATURE_VERSION, method, key, expires_at, max_bytes, filename])
-        digest = hmac.new(self._secret, message.encode("utf-8"), hashlib.sha256).digest()
-        return _encode(digest)
 
     def sign(
         self,
@@ -72,7 +74,10 @@ class UrlSigner:
             query["x"] = str(max_bytes)
         if filename is not None:
             query["n"] = filename
-        query["s"] = self._signature(method, key, expires_at, max_bytes, filename)
+        signature = self._signer.get_signature(
+            _message(method, key, expires_at, max_bytes, filename)
+        )
+        query["s"] = signature.decode("ascii")
         return f"{self._base_url}/files/{key}?{urlencode(query)}"
 
     def verify(self, *, method: str, key: str, query: Mapping[str, str], now: int) -> SignedGrant:
@@ -94,11 +99,25 @@ class UrlSigner:
         filename = query.get("n")
         if signed_method not in _SIGNED_METHODS or signature is None:
             raise SignatureInvalid("the link is incomplete or malformed")
-        expected = self._signature(signed_method, key, expires_at, max_bytes, filename)
-        if not hmac.compare_digest(expected.encode("ascii"), signature.encode("ascii", "replace")):
+        message = _message(signed_method, key, expires_at, max_bytes, filename)
+        if not self._signer.verify_signature(message, signature.encode("ascii", "replace")):
             raise SignatureInvalid("the link's signature does not match")
         if signed_method != method.upper():
             raise SignatureInvalid(f"this link allows {signed_method} requests only")
         if now >= expires_at:
             raise SignatureExpired("the link has expired")
         return SignedGrant(key=key, method=signed_method, max_bytes=max_bytes, filename=filename)
+
+    def verify_url(self, url: str, *, method: str, now: int) -> SignedGrant:
+        """verify() for a whole URL, which must be one of this signer's (its base URL)."""
+        parts = urlsplit(url)
+        base = urlsplit(self._base_url)
+        prefix = base.path + "/files/"
+        if (parts.scheme, parts.netloc) != (base.scheme, base.netloc) or not parts.path.startswith(
+            prefix
+        ):
+            raise SignatureInvalid("the link is not one of this server's file links")
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        return self.verify(
+            method=method, key=unquote(parts.path[len(prefix) :]), query=query, now=now
+        )

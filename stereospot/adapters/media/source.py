@@ -16,9 +16,7 @@ from av.container import InputContainer
 from av.video.stream import VideoStream
 
 from stereospot.domain.errors import MediaError
-
-# Largest accepted picture side, in pixels. Module-level so a test can lower it.
-MAX_SIDE = 8192
+from stereospot.domain.media import MAX_PICTURE_SIDE
 
 # Codecs the pipeline can stream-copy into mp4 segments and the engine can decode.
 SUPPORTED_VIDEO_CODECS = {
@@ -128,9 +126,9 @@ def _video_stream(container: InputContainer) -> VideoStream:
     width, height = stream.codec_context.width, stream.codec_context.height
     if width <= 0 or height <= 0:
         raise MediaError("The video's picture size is missing, so the file is damaged.")
-    if max(width, height) > MAX_SIDE:
+    if max(width, height) > MAX_PICTURE_SIDE:
         raise MediaError(
             f"The video is {width}x{height}; the largest supported size is "
-            f"{MAX_SIDE} pixels a side."
+            f"{MAX_PICTURE_SIDE} pixels a side."
         )
     return stream

@@ -1,4 +1,7 @@
-"""Objects in a dict, with signed `memory://` URLs that expire and can be checked.
+"""Objects in a dict, with signed URLs that expire and can be checked.
+
+The URLs are the local storage's (stereospot.adapters.local.signing, under the base URL
+`memory://storage`), checked by the same signer with the same errors.
 
 A write may notify `on_created(key, size)` (outside the lock), as the local storage's object
 events will; the memory platform routes that to the queues.
@@ -6,33 +9,18 @@ events will; the memory platform routes that to the queues.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
-from stereospot.domain.errors import ObjectNotFound
+from stereospot.adapters.local.signing import SignedGrant, UrlSigner
+from stereospot.domain.errors import ObjectNotFound, ObjectTooLarge
 from stereospot.domain.keys import validate_storage_key, validate_storage_prefix
 from stereospot.domain.ports import Clock
 
 OnCreated = Callable[[str, int], None]
-
-
-class SignedUrlError(Exception):
-    """A memory:// URL that is malformed, tampered with, expired or used for the wrong thing."""
-
-
-@dataclass(frozen=True)
-class SignedUrl:
-    action: str  # "upload" | "download"
-    key: str
-    expires_at: int  # unix seconds
-    max_bytes: int | None
-    filename: str | None
+MEMORY_BASE_URL = "memory://storage"
 
 
 class MemoryObjectStorage:
@@ -41,10 +29,11 @@ class MemoryObjectStorage:
         clock: Clock,
         on_created: OnCreated | None = None,
         secret: bytes | None = None,
+        base_url: str = MEMORY_BASE_URL,
     ) -> None:
         self._clock = clock
         self._on_created = on_created
-        self._secret = secret or secrets.token_bytes(32)
+        self._signer = UrlSigner(secret or secrets.token_bytes(32), base_url)
         self._objects: dict[str, bytes] = {}
         self._lock = threading.Lock()
 
@@ -100,55 +89,32 @@ class MemoryObjectStorage:
 
     # ------------------------------------------------------------------ signed URLs
 
+    def _now(self) -> int:
+        return int(self._clock.now().timestamp())
+
     def upload_url(self, key: str, expires_s: int, max_bytes: int) -> str:
-        validate_storage_key(key)
-        return self._sign("upload", key, expires_s, {"max_bytes": str(max_bytes)})
+        return self._signer.sign(
+            method="PUT", key=key, expires_at=self._now() + expires_s, max_bytes=max_bytes
+        )
 
     def download_url(self, key: str, expires_s: int, filename: str | None = None) -> str:
-        validate_storage_key(key)
-        extra = {"filename": filename} if filename else {}
-        return self._sign("download", key, expires_s, extra)
-
-    def _signature(self, action: str, key: str, params: dict[str, str]) -> str:
-        canonical = "\n".join([action, key, *(f"{k}={params[k]}" for k in sorted(params))])
-        return hmac.new(self._secret, canonical.encode(), hashlib.sha256).hexdigest()
-
-    def _sign(self, action: str, key: str, expires_s: int, extra: dict[str, str]) -> str:
-        expires_at = int(self._clock.now().timestamp()) + expires_s
-        params = {"expires": str(expires_at), **extra}
-        params["sig"] = self._signature(action, key, params)
-        return f"memory://{action}/{quote(key)}?{urlencode(params)}"
-
-    def check_url(self, url: str, action: str) -> SignedUrl:
-        """The URL's meaning if it is genuine, for `action`, and not expired."""
-        parts = urlsplit(url)
-        if parts.scheme != "memory" or parts.netloc != action:
-            raise SignedUrlError(f"not a memory {action} URL")
-        key = unquote(parts.path.lstrip("/"))
-        params = {k: v[0] for k, v in parse_qs(parts.query).items()}
-        signature = params.pop("sig", "")
-        if not hmac.compare_digest(signature, self._signature(action, key, params)):
-            raise SignedUrlError("the URL's signature does not match")
-        expires_at = int(params.get("expires", "0"))
-        if self._clock.now().timestamp() >= expires_at:
-            raise SignedUrlError("the URL has expired")
-        max_bytes = params.get("max_bytes")
-        return SignedUrl(
-            action=action,
-            key=key,
-            expires_at=expires_at,
-            max_bytes=int(max_bytes) if max_bytes is not None else None,
-            filename=params.get("filename"),
+        return self._signer.sign(
+            method="GET", key=key, expires_at=self._now() + expires_s, filename=filename
         )
+
+    def check_url(self, url: str, method: str) -> SignedGrant:
+        """What the URL grants a `method` request, as the local file server would judge
+        it (SignatureInvalid, or SignatureExpired)."""
+        return self._signer.verify_url(url, method=method, now=self._now())
 
     def put_via_url(self, url: str, data: bytes) -> str:
         """What a browser's PUT to an upload URL does; returns the key written."""
-        signed = self.check_url(url, "upload")
-        if signed.max_bytes is not None and len(data) > signed.max_bytes:
-            raise SignedUrlError(f"the upload is larger than {signed.max_bytes} bytes")
-        self.put_bytes(signed.key, data)
-        return signed.key
+        grant = self.check_url(url, "PUT")
+        if grant.max_bytes is not None and len(data) > grant.max_bytes:
+            raise ObjectTooLarge(f"the file is larger than the allowed {grant.max_bytes} bytes")
+        self.put_bytes(grant.key, data)
+        return grant.key
 
     def get_via_url(self, url: str) -> bytes:
         """What a GET of a download URL returns."""
-        return self.get_bytes(self.check_url(url, "download").key)
+        return self.get_bytes(self.check_url(url, "GET").key)

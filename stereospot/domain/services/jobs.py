@@ -4,7 +4,7 @@ delete."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from urllib.parse import unquote, urlsplit
 from uuid import UUID
@@ -19,6 +19,7 @@ from stereospot.domain.errors import (
 )
 from stereospot.domain.formats import ConversionSettings, StereoFormat
 from stereospot.domain.ids import new_job_id
+from stereospot.domain.limits import TITLE_MAX_LENGTH, URL_MAX_LENGTH
 from stereospot.domain.messages import DeletionRequested, IngestRequested, PlatformSource, UrlSource
 from stereospot.domain.model import Job, JobStatus
 from stereospot.domain.ports import Page, PushSubscription
@@ -30,12 +31,12 @@ from stereospot.domain.services.support import (
     publish,
     update_job,
 )
+from stereospot.domain.wording import STATUS_WORDING
 
 log = logging.getLogger(__name__)
 
 # Links to a video file are downloaded directly; anything else is a page for yt-dlp.
 DIRECT_VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv")
-MAX_URL_LENGTH = 4096
 CANCELLED_REASON = "Cancelled before the upload."
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "fail_job",
     "get_visible_job",
     "job_progress",
+    "jobs_progress",
     "list_completed",
     "list_failed",
     "list_in_progress",
@@ -68,7 +70,7 @@ def create_job(
         id=new_job_id(),
         output_format=output_format,
         settings=settings,
-        title=" ".join(title.split())[:300],
+        title=" ".join(title.split())[:TITLE_MAX_LENGTH],
         created_at=deps.clock.now(),
     )
     deps.jobs.create(job)
@@ -83,13 +85,13 @@ def title_from_url(url: str) -> str:
     parts = urlsplit(url)
     tail = unquote(parts.path.rstrip("/").rsplit("/", 1)[-1])
     tail = naming.title_from_filename(tail) if tail else ""
-    return (tail or parts.hostname or "video")[:300]
+    return (tail or parts.hostname or "video")[:TITLE_MAX_LENGTH]
 
 
 def _check_url(url: str) -> str:
     url = url.strip()
     parts = urlsplit(url)
-    if len(url) > MAX_URL_LENGTH:
+    if len(url) > URL_MAX_LENGTH:
         raise FetchError("That link is too long.")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise FetchError("Please give a link that starts with http:// or https://.")
@@ -116,7 +118,7 @@ def create_job_from_url(
         id=new_job_id(),
         output_format=output_format,
         settings=settings,
-        title=" ".join(title.split())[:300] or title_from_url(url),
+        title=" ".join(title.split())[:TITLE_MAX_LENGTH] or title_from_url(url),
         source_url=url,
         created_at=deps.clock.now(),
     )
@@ -167,11 +169,25 @@ def source_received(deps: Deps, key: str) -> None:
 
 
 def job_progress(deps: Deps, job: Job) -> policies.Progress:
-    done = [c.segment_index for c in deps.completions.list(job.id)]
-    reports = deps.progress.list(job.id) if job.status.in_progress else []
+    return jobs_progress(deps, [job])[0]
+
+
+def jobs_progress(deps: Deps, jobs: Sequence[Job]) -> list[policies.Progress]:
+    """Each job's progress, with the ETA's average rate read once for them all (the
+    dashboard's stream polls every second)."""
+    if not jobs:
+        return []
     recent = deps.jobs.list_completed(limit=deps.policy.eta_sample_size).jobs
     rate = policies.average_seconds_per_mb(recent)
-    return policies.progress(job, done, seconds_per_mb=rate, now=deps.clock.now(), reports=reports)
+    now = deps.clock.now()
+    shown = []
+    for job in jobs:
+        # A completed job has every segment (policies.progress counts them): no read.
+        counted = job.status.in_progress or job.status is JobStatus.FAILED
+        done = [c.segment_index for c in deps.completions.list(job.id)] if counted else []
+        reports = deps.progress.list(job.id) if job.status.in_progress else []
+        shown.append(policies.progress(job, done, seconds_per_mb=rate, now=now, reports=reports))
+    return shown
 
 
 def awaits_upload(deps: Deps, job: Job) -> bool:
@@ -286,19 +302,11 @@ def cancel_job(deps: Deps, job_id: UUID) -> Job:
     return cancelled
 
 
-_UNDER_WAY = {
-    JobStatus.INGESTING: "downloading its video",
-    JobStatus.CHUNKING_IN_PROGRESS: "preparing its segments",
-    JobStatus.CHUNKING_COMPLETE: "converting",
-    JobStatus.REASSEMBLING: "finishing",
-}
-
-
 def _not_cancellable(job: Job) -> str:
     if job.status.is_terminal:
         return f"Job {job.id} has already {job.status.value}; there is nothing to cancel."
     return (
-        f"Job {job.id} has already started (it is {_UNDER_WAY[job.status]}); "
+        f"Job {job.id} has already started (it is {STATUS_WORDING[job.status].doing}); "
         "only a job still waiting for its video can be cancelled."
     )
 

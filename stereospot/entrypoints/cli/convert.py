@@ -76,37 +76,38 @@ def default_output(input_path: Path, fmt: StereoFormat) -> Path:
 
 
 class ProgressBar:
-    """A one-line bar on a terminal-like stream: frames, fps and ETA."""
+    """rich's bar for the frames: done/total, fps and ETA (live on a terminal; on a pipe,
+    the final state once, when finished)."""
 
     def __init__(self, stream: TextIO, width: int = 30) -> None:
-        self._stream = stream
-        self._width = width
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        self._progress = Progress(
+            BarColumn(bar_width=width),
+            MofNCompleteColumn(),
+            TextColumn("frames  {task.fields[fps]:5.1f} fps  ETA"),
+            TimeRemainingColumn(compact=True),
+            console=Console(file=stream, highlight=False),
+        )
+        self._task: Any = None
         self._started = time.perf_counter()
-        self._last_draw = 0.0
 
     def __call__(self, done: int, total: int) -> None:
-        now = time.perf_counter()
-        if done < total and now - self._last_draw < 0.2:
-            return
-        self._last_draw = now
-        elapsed = max(now - self._started, 1e-6)
-        fps = done / elapsed
-        fraction = done / total if total else 0.0
-        filled = round(self._width * fraction)
-        eta = (total - done) / fps if fps > 0 else 0.0
-        bar = "#" * filled + "-" * (self._width - filled)
-        self._stream.write(f"\r[{bar}] {done}/{total} frames  {fps:5.1f} fps  ETA {_clock(eta)}")
-        self._stream.flush()
+        if self._task is None:
+            self._progress.start()
+            self._task = self._progress.add_task("convert", total=total, fps=0.0)
+        fps = done / max(time.perf_counter() - self._started, 1e-6)
+        self._progress.update(self._task, completed=done, total=total, fps=fps)
 
     def finish(self) -> None:
-        self._stream.write("\n")
-        self._stream.flush()
-
-
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+        self._progress.stop()
 
 
 def _handle(args: argparse.Namespace) -> int:

@@ -15,7 +15,11 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from inference_server.service import InferenceService, ServiceOptions
+    from stereospot.config import Settings
 
 HOST_ENV = "STEREOSPOT_INFERENCE_HOST"
 
@@ -44,17 +48,39 @@ def register(subparsers: Any) -> None:
     triton.set_defaults(handler=_triton)
 
 
-def _service(args: argparse.Namespace) -> Any:
+def service_options(settings: Settings, *, stub: bool = False) -> ServiceOptions:
+    """The service's options from the settings (STEREOSPOT_*)."""
+    from inference_server.service import ServiceOptions
+
+    root = settings.inference_file_root or settings.resolved_data_dir()
+    return ServiceOptions(
+        depth_model=settings.depth_model,
+        device=settings.device,
+        stub=stub or settings.inference_stub,
+        file_root=root.expanduser().resolve(),
+        aws_region=settings.aws.region,
+        aws_endpoint_url=settings.aws.endpoint_url,
+        hf_token_secret_arn=settings.hf_token_secret_arn,
+    )
+
+
+def build_service(settings: Settings, *, stub: bool = False) -> InferenceService:
+    """The inference service on `settings`, its storage from the composition root (also
+    what the Triton model repository's model.py builds)."""
+    from inference_server.service import InferenceService
+    from stereospot.container import engine_storage
+
+    options = service_options(settings, stub=stub)
+    return InferenceService(options, engine_storage(options))
+
+
+def _service(args: argparse.Namespace) -> InferenceService:
     from inference_server.logs import configure_json_logging
-    from inference_server.service import InferenceService, ServiceOptions
     from stereospot.entrypoints.cli.run import _load_settings
 
     settings = _load_settings()
     configure_json_logging(settings.log_level)
-    options = ServiceOptions.from_settings(settings)
-    if getattr(args, "stub", False):
-        options = ServiceOptions(**{**options.__dict__, "stub": True})
-    return InferenceService(options)
+    return build_service(settings, stub=bool(getattr(args, "stub", False)))
 
 
 def _serve(args: argparse.Namespace) -> int:

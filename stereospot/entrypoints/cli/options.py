@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from stereospot.domain.formats import ConversionSettings, StereoFormat
+from stereospot.domain.limits import CONVERGENCE_MIN, DIVERGENCE_RANGE_TEXT, bound_text
 
 _DEFAULTS = ConversionSettings()
 
@@ -21,12 +22,13 @@ def add_look_options(parser: argparse.ArgumentParser) -> None:
         "--divergence",
         type=float,
         default=_DEFAULTS.divergence,
-        help=f"3D strength: max parallax, %% of width (default {_DEFAULTS.divergence})",
+        help=f"3D strength: max parallax, %% of width, {DIVERGENCE_RANGE_TEXT}"
+        f" (default {_DEFAULTS.divergence})",
     )
     parser.add_argument(
         "--convergence",
         type=float,
         default=_DEFAULTS.convergence,
-        help="screen plane 0=far..1=near; below 0 (down to -1) a parallel rig, everything "
-        f"in front of the screen (default {_DEFAULTS.convergence})",
+        help=f"screen plane 0=far..1=near; below 0 (down to {bound_text(CONVERGENCE_MIN)}) a"
+        f" parallel rig, everything in front of the screen (default {_DEFAULTS.convergence})",
     )

@@ -221,8 +221,8 @@ def _releaser(settings: Any, container: Any) -> Any:
 
 def auth_problem(settings: Any, host: str) -> str | None:
     """Why the web app must not start with these settings on `host` (None if it may)."""
-    from stereospot.adapters.auth.passwords import check_hash_format
     from stereospot.config import AuthMode
+    from stereospot.container import Application
     from stereospot.entrypoints.workers.hosting import is_loopback
 
     if settings.auth is AuthMode.NONE and not is_loopback(host):
@@ -236,7 +236,7 @@ def auth_problem(settings: Any, host: str) -> str | None:
     if settings.auth is AuthMode.PASSWORD:
         stored = settings.auth_password_hash
         try:
-            check_hash_format(stored.get_secret_value() if stored else "")
+            Application.credentials().check_hash_format(stored.get_secret_value() if stored else "")
         except ValueError as exc:
             return (
                 f"STEREOSPOT_AUTH=password needs STEREOSPOT_AUTH_PASSWORD_HASH ({exc});"
@@ -248,7 +248,7 @@ def auth_problem(settings: Any, host: str) -> str | None:
 def _hash_password(args: argparse.Namespace) -> int:
     import getpass
 
-    from stereospot.adapters.auth.passwords import hash_password
+    from stereospot.container import Application
 
     if sys.stdin.isatty():
         password = getpass.getpass("Password: ")
@@ -260,16 +260,16 @@ def _hash_password(args: argparse.Namespace) -> int:
     if len(password) < 8:
         _err("please use a password of at least 8 characters")
         return 2
-    print(hash_password(password))
+    print(Application.credentials().hash_password(password))
     return 0
 
 
 def _token(args: argparse.Namespace) -> int:
-    from stereospot.adapters.auth.passwords import mint_token
     from stereospot.container import build_container
 
     _apply_data_dir(args.data_dir)
-    print(mint_token(build_container(_load_settings()).secret_key()))
+    container = build_container(_load_settings())
+    print(container.credentials().mint_token(container.secret_key()))
     return 0
 
 

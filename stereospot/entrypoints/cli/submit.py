@@ -1,8 +1,10 @@
 """`stereospot submit FILE`: convert a video on a StereoSpot server, through its JSON API.
 
-Creates a job, PUTs the file to the upload URL the server hands out (a local signed URL or
+An httpx client reading the API's own response models (api_models). Creates a job, PUTs
+the file to the upload URL the server hands out (a local signed URL or
 a presigned S3 URL: a plain PUT either way) with an upload progress display, then, with
---wait or --output, follows the conversion with a progress bar and downloads the result.
+--wait or --output, follows the conversion with a (rich) progress bar and downloads the
+result.
 
 Exit status: 0 done, 1 the conversion failed, 2 bad arguments or file, 3 the server could
 not be reached or refused the request.
@@ -11,25 +13,37 @@ not be reached or refused the request.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO
-from urllib.parse import quote
+from typing import Any, TextIO, TypeVar
+from uuid import UUID
 
+import httpx
+from pydantic import BaseModel, ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn
+
+from stereospot.domain.formats import StereoFormat
+from stereospot.domain.model import TERMINAL_STATUSES, JobStatus
 from stereospot.entrypoints.cli.options import add_look_options
+from stereospot.entrypoints.web.api_models import ApiError as ErrorBody
+from stereospot.entrypoints.web.api_models import (
+    CreateJob,
+    JobOut,
+    UploadUrl,
+    UploadUrlRequest,
+)
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 SERVER_ENV = "STEREOSPOT_SERVER"
 TOKEN_ENV = "STEREOSPOT_TOKEN"  # noqa: S105 - the variable's name
 POLL_SECONDS = 1.0
 CHUNK_BYTES = 256 * 1024
-TERMINAL = ("completed", "failed", "deleted")
+TERMINAL = frozenset(status.value for status in TERMINAL_STATUSES)
 
 EXIT_FAILED, EXIT_USAGE, EXIT_SERVER = 1, 2, 3
 
@@ -72,95 +86,95 @@ class ApiError(Exception):
     """The server refused a request, or could not be reached. The message is readable."""
 
 
-class _ProgressReader:
-    """A file whose reads report progress (http.client sends a body by reading it)."""
-
-    def __init__(self, file: BinaryIO, total: int, on_progress: Callable[[int, int], None]):
-        self._file = file
-        self._total = total
-        self._sent = 0
-        self._on_progress = on_progress
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._file.read(CHUNK_BYTES if size is None or size < 0 else size)
-        self._sent += len(data)
-        self._on_progress(self._sent, self._total)
-        return data
-
-
-def _error_message(error: urllib.error.HTTPError) -> str:
+def _error_message(response: httpx.Response) -> str:
     try:
-        body = json.loads(error.read().decode("utf-8", "replace"))
-        message = body.get("error") if isinstance(body, dict) else None
-    except (ValueError, OSError):
+        message: str | None = ErrorBody.model_validate_json(response.content).error
+    except ValidationError:
         message = None
-    return f"{message or error.reason} (HTTP {error.code})"
+    return f"{message or response.reason_phrase} (HTTP {response.status_code})"
+
+
+Model = TypeVar("Model", bound=BaseModel)
 
 
 class ApiClient:
+    """The server's JSON API (with the token), and its signed links (without it)."""
+
     def __init__(self, server: str, timeout_s: float = 60.0, token: str | None = None) -> None:
         self.server = server.rstrip("/")
-        self._timeout_s = timeout_s
-        self._token = token
+        headers = {"Accept": "application/json"}
+        if token:  # only to the server's API, never to a signed upload/download URL
+            headers["Authorization"] = f"Bearer {token}"
+        self._api = httpx.Client(base_url=self.server, headers=headers, timeout=timeout_s)
+        self._links = httpx.Client(timeout=timeout_s)
 
-    def _open(self, request: urllib.request.Request) -> Any:
+    def close(self) -> None:
+        self._api.close()
+        self._links.close()
+
+    @contextmanager
+    def _answer(
+        self, request: Callable[[], AbstractContextManager[httpx.Response]]
+    ) -> Iterator[httpx.Response]:
+        """The response of `request`, or ApiError saying why there is none."""
         try:
-            return urllib.request.urlopen(request, timeout=self._timeout_s)  # noqa: S310 - http(s) only
-        except urllib.error.HTTPError as exc:
-            raise ApiError(_error_message(exc)) from None
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise ApiError(f"cannot reach {self.server}: {reason}") from None
+            with request() as response:
+                if response.is_error:
+                    response.read()
+                    raise ApiError(_error_message(response))
+                yield response
+        except httpx.TransportError as exc:
+            raise ApiError(f"cannot reach {self.server}: {exc}") from None
 
-    def _json(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(  # noqa: S310 - the URL is the user's server
-            f"{self.server}{path}", data=data, method=method
-        )
-        request.add_header("Accept", "application/json")
-        if self._token:  # only to the server's API, never to a signed upload/download URL
-            request.add_header("Authorization", f"Bearer {self._token}")
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
-        with self._open(request) as response:
-            return json.loads(response.read().decode())
+    def _json(self, model: type[Model], method: str, path: str, body: BaseModel | None) -> Model:
+        payload = None if body is None else body.model_dump(mode="json", exclude_unset=True)
+        with self._answer(lambda: self._api.stream(method, path, json=payload)) as response:
+            response.read()
+            try:
+                return model.model_validate_json(response.content)
+            except ValidationError as exc:
+                unreadable = f"{self.server} gave an answer this client cannot read: {exc}"
+                raise ApiError(unreadable) from exc
 
-    def create_job(self, **fields: Any) -> dict[str, Any]:
-        job: dict[str, Any] = self._json("POST", "/api/jobs", fields)
-        return job
+    def create_job(self, body: CreateJob) -> JobOut:
+        return self._json(JobOut, "POST", "/api/jobs", body)
 
-    def upload_url(self, job_id: str, filename: str) -> dict[str, Any]:
-        grant: dict[str, Any] = self._json(
-            "POST", f"/api/jobs/{quote(job_id)}/upload-url", {"filename": filename}
-        )
-        return grant
+    def upload_url(self, job_id: UUID, filename: str) -> UploadUrl:
+        request = UploadUrlRequest(filename=filename)
+        return self._json(UploadUrl, "POST", f"/api/jobs/{job_id}/upload-url", request)
 
-    def get_job(self, job_id: str) -> dict[str, Any]:
-        job: dict[str, Any] = self._json("GET", f"/api/jobs/{quote(job_id)}")
-        return job
+    def get_job(self, job_id: UUID) -> JobOut:
+        return self._json(JobOut, "GET", f"/api/jobs/{job_id}", None)
 
     def put_file(self, url: str, path: Path, on_progress: Callable[[int, int], None]) -> None:
         size = path.stat().st_size
-        with path.open("rb") as file:
-            request = urllib.request.Request(  # noqa: S310 - a URL the server handed out
-                url, data=_ProgressReader(file, size, on_progress), method="PUT"
-            )
-            request.add_header("Content-Length", str(size))
-            request.add_header("Content-Type", "application/octet-stream")
-            with self._open(request) as response:
-                response.read()
+
+        def chunks() -> Iterator[bytes]:
+            sent = 0
+            with path.open("rb") as file:
+                while data := file.read(CHUNK_BYTES):
+                    sent += len(data)
+                    on_progress(sent, size)
+                    yield data
+
+        # A plain PUT of a known length (S3's presigned PUT takes no chunked body).
+        headers = {"Content-Length": str(size), "Content-Type": "application/octet-stream"}
+        with self._answer(
+            lambda: self._links.stream("PUT", url, content=chunks(), headers=headers)
+        ) as response:
+            response.read()
 
     def download(self, url: str, dest: Path, on_progress: Callable[[int, int], None]) -> None:
         temp = dest.with_name(f".{dest.name}.part")
-        request = urllib.request.Request(url)  # noqa: S310 - a URL the server handed out
         try:
-            with self._open(request) as response, temp.open("wb") as out:
+            with (
+                self._answer(lambda: self._links.stream("GET", url)) as response,
+                temp.open("wb") as out,
+            ):
                 total = int(response.headers.get("Content-Length") or 0)
-                done = 0
-                while chunk := response.read(CHUNK_BYTES):
+                for chunk in response.iter_bytes(CHUNK_BYTES):
                     out.write(chunk)
-                    done += len(chunk)
-                    on_progress(done, total)
+                    on_progress(response.num_bytes_downloaded, total)
             temp.replace(dest)
         finally:
             temp.unlink(missing_ok=True)
@@ -181,36 +195,41 @@ def _eta(seconds: float | None) -> str:
 
 
 class ProgressLine:
-    """One updating line on a terminal; on a pipe, a new line only when it says something new."""
+    """A rich progress bar: live on a terminal; on a pipe (a log), the same line printed
+    only when it says something new (`key`, else the text)."""
 
     def __init__(self, stream: TextIO, width: int = 24) -> None:
-        self._stream = stream
-        self._tty = stream.isatty()
-        self._width = width
+        self._console = Console(file=stream, highlight=False)
+        self._columns = (
+            TextColumn("{task.description}"),
+            BarColumn(bar_width=width),
+            TextColumn("{task.percentage:5.1f}%"),
+            TextColumn("{task.fields[detail]}"),
+        )
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
         self._last_logged = ""
-        self._last_draw = 0.0
 
     def show(self, label: str, fraction: float, detail: str = "", *, key: str = "") -> None:
         fraction = min(max(fraction, 0.0), 1.0)
-        filled = round(fraction * self._width)
-        bar = "#" * filled + "-" * (self._width - filled)
-        text = f"{label} [{bar}] {fraction * 100:5.1f}% {detail}".rstrip()
-        if self._tty:
-            now = time.monotonic()
-            if now - self._last_draw < 0.1 and fraction < 1.0:
-                return
-            self._last_draw = now
-            self._stream.write("\r\x1b[2K" + text)
-            self._stream.flush()
-        elif (key or text) != self._last_logged:
-            self._last_logged = key or text
-            self._stream.write(text + "\n")
-            self._stream.flush()
+        if self._progress is None or self._task is None:
+            self._progress = Progress(*self._columns, console=self._console)
+            self._task = self._progress.add_task(label, total=100, detail=detail)
+            if self._console.is_terminal:
+                self._progress.start()
+        self._progress.update(self._task, description=label, completed=fraction * 100,
+                              detail=detail)  # fmt: skip
+        if self._console.is_terminal:
+            return
+        logged = key or f"{label}{fraction:.3f}{detail}"
+        if logged != self._last_logged:
+            self._last_logged = logged
+            self._console.print(self._progress.make_tasks_table(self._progress.tasks))
 
     def done(self) -> None:
-        if self._tty:
-            self._stream.write("\n")
-            self._stream.flush()
+        if self._progress is not None and self._console.is_terminal:
+            self._progress.stop()  # leaves the final bar on its line
+        self._progress = self._task = None
         self._last_logged = ""
 
 
@@ -242,13 +261,13 @@ def _check_file(path: Path) -> str | None:
     return None
 
 
-def _upload(client: ApiClient, job_id: str, path: Path, progress: ProgressLine) -> None:
+def _upload(client: ApiClient, job_id: UUID, path: Path, progress: ProgressLine) -> None:
     grant = client.upload_url(job_id, path.name)
     size = path.stat().st_size
-    if size > int(grant["max_bytes"]):
+    if size > grant.max_bytes:
         raise ApiError(
             f"{path.name} is {_megabytes(size)}; this server takes at most"
-            f" {_megabytes(int(grant['max_bytes']))}"
+            f" {_megabytes(grant.max_bytes)}"
         )
     started = time.monotonic()
 
@@ -258,37 +277,35 @@ def _upload(client: ApiClient, job_id: str, path: Path, progress: ProgressLine) 
         tenth = int(10 * sent / total) if total else 10
         progress.show("Uploading ", sent / total if total else 1.0, detail, key=f"up{tenth}")
 
-    client.put_file(grant["url"], path, report)
+    client.put_file(grant.url, path, report)
     progress.done()
 
 
-def _follow(client: ApiClient, job_id: str, progress: ProgressLine) -> dict[str, Any]:
+def _follow(client: ApiClient, job_id: UUID, progress: ProgressLine) -> JobOut:
     while True:
         job = client.get_job(job_id)
-        state = job["progress"]
+        state = job.progress
         segments = (
-            f"{state['segments_done']}/{state['segments_total']} segments"
-            if state["segments_total"]
-            else ""
+            f"{state.segments_done}/{state.segments_total} segments" if state.segments_total else ""
         )
-        detail = "  ".join(part for part in (segments, _eta(state["eta_seconds"])) if part)
+        detail = "  ".join(part for part in (segments, _eta(state.eta_seconds)) if part)
         progress.show(
-            f"{state['stage']:<24}",
-            state["percent"] / 100,
+            f"{state.stage:<24}",
+            state.percent / 100,
             detail,
-            key=f"{state['stage']}{segments}{int(state['percent'] // 10)}",
+            key=f"{state.stage}{segments}{int(state.percent // 10)}",
         )
-        if job["status"] in TERMINAL:
+        if job.status in TERMINAL:
             progress.done()
             return job
         time.sleep(POLL_SECONDS)
 
 
-def _destination(output: str, job: dict[str, Any]) -> Path:
+def _destination(output: str, job: JobOut) -> Path:
     if _names_a_directory(output):
         directory = Path(output)
         directory.mkdir(parents=True, exist_ok=True)
-        return directory / str(job["download_name"])
+        return directory / job.download_name
     return Path(output)
 
 
@@ -299,30 +316,32 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.st
         return EXIT_USAGE
     client = ApiClient(args.server, token=getattr(args, "token", None))
     progress = ProgressLine(err)
-    job_id = ""
+    job_id: UUID | None = None
     try:
-        job = client.create_job(
-            output_format=args.format,
+        # Not validated here: the server judges the settings and says what is wrong.
+        body = CreateJob.model_construct(
+            output_format=StereoFormat(args.format),
             divergence=args.divergence,
             convergence=args.convergence,
             title=args.title,
         )
-        job_id = str(job["id"])
+        job = client.create_job(body)
+        job_id = job.id
         _upload(client, job_id, args.file, progress)
-        print(f"Job {job_id}: {job['links']['page']}", file=out)
+        print(f"Job {job_id}: {job.links.page}", file=out)
         if not (args.wait or args.output):
             return 0
         job = _follow(client, job_id, progress)
-        if job["status"] != "completed":
-            reason = job.get("failure_reason") or f"the job was {job['status']}"
+        if job.status != JobStatus.COMPLETED.value or job.links.download is None:
+            reason = job.failure_reason or f"the job was {job.status}"
             print(f"stereospot: the conversion failed: {reason}", file=err)
             return EXIT_FAILED
         if args.output is None:
-            print(f"Done. Download: {job['links']['download']}", file=out)
+            print(f"Done. Download: {job.links.download}", file=out)
             return 0
         dest = _destination(args.output, job)
         client.download(
-            job["links"]["download"],
+            job.links.download,
             dest,
             lambda done, total: progress.show(
                 "Downloading", done / total if total else 1.0, _megabytes(done)
@@ -340,3 +359,5 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.st
         if job_id:
             print(f"\nstereospot: stopped following; job {job_id} goes on on the server", file=err)
         raise
+    finally:
+        client.close()

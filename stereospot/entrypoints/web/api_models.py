@@ -8,7 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from stereospot.domain.formats import CONVERGENCE_HELP, PixelFormat, StereoFormat
+from stereospot.domain import limits
+from stereospot.domain.formats import CONVERGENCE_HELP, DIVERGENCE_HELP, PixelFormat, StereoFormat
 
 
 class CreateJob(BaseModel):
@@ -18,18 +19,28 @@ class CreateJob(BaseModel):
         default=StereoFormat.HALF_SBS, description="How the two views are packed."
     )
     divergence: float = Field(
-        default=2.0, gt=0.0, le=10.0, description="3D strength: maximum parallax in % of width."
+        default=2.0,
+        gt=limits.DIVERGENCE_ABOVE,
+        le=limits.DIVERGENCE_MAX,
+        description=DIVERGENCE_HELP,
     )
-    convergence: float = Field(default=0.5, ge=-1.0, le=1.0, description=CONVERGENCE_HELP)
+    convergence: float = Field(
+        default=0.5,
+        ge=limits.CONVERGENCE_MIN,
+        le=limits.CONVERGENCE_MAX,
+        description=CONVERGENCE_HELP,
+    )
     pixel_format: PixelFormat = Field(
         default=PixelFormat.AUTO,
         description="auto (yuv420p; 10-bit for HDR sources) | yuv420p | yuv444p | yuv420p10le.",
     )
     lossless: bool = Field(default=False, description="Lossless 4:4:4 video (qp 0).")
-    title: str = Field(default="", max_length=300, description="Defaults to the file name.")
+    title: str = Field(
+        default="", max_length=limits.TITLE_MAX_LENGTH, description="Defaults to the file name."
+    )
     source_url: str | None = Field(
         default=None,
-        max_length=4096,
+        max_length=limits.URL_MAX_LENGTH,
         pattern=r"^https?://",
         description="Download the source from this link instead of uploading it.",
     )
@@ -89,7 +100,7 @@ class JobList(BaseModel):
 class UploadUrlRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    filename: str | None = Field(default=None, max_length=255)
+    filename: str | None = Field(default=None, max_length=limits.FILENAME_MAX_LENGTH)
 
 
 class UploadUrl(BaseModel):

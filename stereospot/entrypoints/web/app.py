@@ -16,6 +16,7 @@ from quart_schema import QuartSchema
 from quart_schema.openapi import OpenAPIProvider
 from werkzeug.routing import Rule
 
+from stereospot.config import Settings
 from stereospot.container import Application, build_container
 from stereospot.domain.services.deps import Deps
 from stereospot.entrypoints.web import (
@@ -34,7 +35,8 @@ from stereospot.entrypoints.web import (
     security,
 )
 from stereospot.entrypoints.web.feed import EventFeed
-from stereospot.entrypoints.web.runtime import EXTENSION_KEY, WebState
+from stereospot.entrypoints.web.runtime import FileServer
+from stereospot.entrypoints.web.urls import ClientUrls
 
 logger = logging.getLogger(__name__)
 
@@ -80,30 +82,25 @@ def _feed(deps: Deps) -> EventFeed:
     return EventFeed.polling(deps)
 
 
-def _web_state(container: Application) -> WebState:
-    deps: Deps = container.deps()
-    return WebState(
-        settings=container.settings(),
-        deps=deps,
-        feed=_feed(deps),
-        secret=container.secret_key(),
-        file_server=container.platform.file_server(),
-        push_public_key=_push_public_key(container),
-        storage_origins=container.platform.storage_origins(),
-        host_policy=security.HostPolicy.from_settings(
-            container.settings(), loopback=container.platform.loopback_hosts()
-        ),
-    )
-
-
 def create_app(container: Application | None = None) -> Quart:
+    """The app on `container`'s providers: each blueprint is built from what it touches."""
     container = container or build_container()
-    web = _web_state(container)
+    settings: Settings = container.settings()
+    deps: Deps = container.deps()
+    secret: bytes = container.secret_key()
+    file_server: FileServer | None = container.platform.file_server()
+    vapid_public_key = _push_public_key(container)
+    guard = security.Security(
+        security.HostPolicy.from_settings(settings, loopback=container.platform.loopback_hosts()),
+        secret,
+        container.platform.storage_origins(),
+    )
+    client_url = ClientUrls(settings.public_url, file_server is not None, guard)
+    gate = auth.Gate(settings, secret, container.credentials(), container.oidc_verifier())
 
     app = Quart(__name__)
     app.request_class = _Request
-    app.extensions[EXTENSION_KEY] = web
-    app.secret_key = web.secret
+    app.secret_key = secret
     app.config.update(
         MAX_CONTENT_LENGTH=SMALL_BODY_BYTES,
         BODY_TIMEOUT=web.settings.http_body_timeout_s,  # Quart: a form/JSON body, in full
@@ -121,25 +118,25 @@ def create_app(container: Application | None = None) -> Quart:
         info={"title": "StereoSpot API", "version": "1"},
         openapi_provider_class=_ApiOnlyOpenAPI,
     )
-    security.install(app, web.settings)
-    auth.install(app, web.settings, web.secret)
+    security.install(app, guard)
+    auth.install(app, gate, guard, settings)
     errors.register(app)
     app.jinja_env.filters["duration"] = presenters.duration
     app.jinja_env.filters["when"] = presenters.when
     app.jinja_env.filters["percent"] = presenters.percent
-    app.jinja_env.globals["push_available"] = web.push_public_key is not None
-    app.jinja_env.globals["operator_links"] = partial(operator.links, web.settings)
+    app.jinja_env.globals["push_available"] = vapid_public_key is not None
+    app.jinja_env.globals["wording"] = presenters.PAGE_WORDING
+    app.jinja_env.globals["operator_links"] = partial(operator.links, settings)
 
-    app.register_blueprint(pages.blueprint)
-    app.register_blueprint(api.blueprint)
+    app.register_blueprint(pages.blueprint(deps, guard, client_url, container.previewer()))
+    app.register_blueprint(api.blueprint(deps, guard, client_url))
     app.register_blueprint(api_docs.blueprint)
-    app.register_blueprint(preview.blueprint)
-    preview.install(app.extensions, container.previewer())
-    app.register_blueprint(events.blueprint)
-    app.register_blueprint(push.blueprint)
-    app.register_blueprint(playlists.blueprint)
-    if web.serves_files:
-        app.register_blueprint(files.blueprint)
+    app.register_blueprint(preview.blueprint(container.previewer(), guard))
+    app.register_blueprint(events.blueprint(deps, _feed(deps)))
+    app.register_blueprint(push.blueprint(deps, guard, vapid_public_key))
+    app.register_blueprint(playlists.blueprint(deps, client_url, settings.playlist_url_expiry_s))
+    if file_server is not None:  # the platform has this app serve its signed links
+        app.register_blueprint(files.blueprint(deps, file_server))
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

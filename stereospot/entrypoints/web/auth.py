@@ -14,7 +14,7 @@ import collections
 import logging
 import threading
 import time
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
@@ -32,21 +32,13 @@ from quart import (
 )
 from quart_schema import tag, validate_response
 
-from stereospot.adapters.auth.alb_oidc import AlbOidcVerifier, InvalidIdentity
-from stereospot.adapters.auth.passwords import mint_token, token_valid, verify_password
 from stereospot.config import AuthMode, Settings
+from stereospot.domain.errors import InvalidIdentity
 from stereospot.entrypoints.web.errors import wants_json
 from stereospot.entrypoints.web.runtime import call
-from stereospot.entrypoints.web.security import (
-    CSRF_FIELD,
-    client_address,
-    csrf_valid,
-    require_same_origin,
-)
+from stereospot.entrypoints.web.security import CSRF_FIELD, Security
 
 logger = logging.getLogger(__name__)
-
-blueprint = Blueprint("auth", __name__)
 
 OIDC_HEADER = "x-amzn-oidc-data"
 SIGN_IN_NEEDED = (
@@ -91,32 +83,41 @@ class AttemptLimiter:
                 self._failures.pop(next(iter(self._failures)))
 
 
-class Gate:
-    """The app's auth settings, built once (kept in app.extensions)."""
+class Credentials(Protocol):
+    """The password check and API tokens (stereospot.adapters.auth.passwords)."""
 
-    def __init__(self, settings: Settings, secret: bytes) -> None:
+    def verify_password(self, password: str, stored: str) -> bool: ...
+
+    def mint_token(self, secret: bytes) -> str: ...
+
+    def token_valid(self, secret: bytes, token: str) -> bool: ...
+
+
+class IdentityVerifier(Protocol):
+    """The load balancer's signed identity header (stereospot.adapters.auth.alb_oidc);
+    raises InvalidIdentity."""
+
+    def verify(self, token: str) -> dict[str, Any]: ...
+
+
+class Gate:
+    """The app's auth settings and the parts that check them, built once in create_app."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        secret: bytes,
+        credentials: Credentials,
+        verifier: IdentityVerifier | None,
+    ) -> None:
         self.mode = settings.auth
         self.secret = secret
+        self.credentials = credentials
         self.password_hash = (
             settings.auth_password_hash.get_secret_value() if settings.auth_password_hash else ""
         )
         self.limiter = AttemptLimiter()
-        self.verifier = (
-            AlbOidcVerifier(
-                settings.aws.region,
-                key_url=settings.auth_oidc_key_url,
-                signer=settings.auth_oidc_signer,
-            )
-            if settings.auth is AuthMode.OIDC_HEADER
-            else None
-        )
-
-
-def _gate() -> Gate:
-    from quart import current_app
-
-    gate: Gate = current_app.extensions["stereospot_auth"]
-    return gate
+        self.verifier = verifier if settings.auth is AuthMode.OIDC_HEADER else None
 
 
 def _bearer() -> str:
@@ -124,14 +125,13 @@ def _bearer() -> str:
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
-async def identity() -> str | None:
+async def identity(gate: Gate) -> str | None:
     """Who is asking, or None."""
-    gate = _gate()
     if gate.mode is AuthMode.NONE:
         return "local"
     token = _bearer()
     if token:
-        return "api-token" if token_valid(gate.secret, token) else None
+        return "api-token" if gate.credentials.token_valid(gate.secret, token) else None
     if gate.mode is AuthMode.PASSWORD:
         user = session.get(_SESSION_USER)
         return user if isinstance(user, str) else None
@@ -146,15 +146,15 @@ async def identity() -> str | None:
     return str(claims.get("email") or claims.get("sub") or "oidc")
 
 
-async def require_identity() -> Any:
+async def require_identity(gate: Gate) -> Any:
     path = request.path
     if path in _OPEN_PATHS or path.startswith(_OPEN_PREFIXES):
         return None
-    who = await identity()
+    who = await identity(gate)
     if who is not None:
         g.identity = who
         return None
-    if _gate().mode is AuthMode.PASSWORD and not wants_json() and request.method == "GET":
+    if gate.mode is AuthMode.PASSWORD and not wants_json() and request.method == "GET":
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     abort(401, SIGN_IN_NEEDED)
     return None  # pragma: no cover - abort raises
@@ -167,38 +167,6 @@ def _safe_next(target: str | None) -> str:
     return target if not parts.netloc and not parts.scheme else url_for("pages.dashboard")
 
 
-@blueprint.get("/login")
-async def login() -> Any:
-    if _gate().mode is not AuthMode.PASSWORD:
-        return redirect(url_for("pages.dashboard"))
-    return await render_template("login.html", next=request.args.get("next", ""), error=None)
-
-
-@blueprint.post("/login")
-async def login_post() -> Any:
-    gate = _gate()
-    if gate.mode is not AuthMode.PASSWORD:
-        abort(404)
-    form = await request.form
-    next_url = form.get("next", "")
-    if not csrf_valid(form.get(CSRF_FIELD)):
-        abort(403, "This form has expired. Reload the page and try again.")
-    client = client_address()
-    if gate.limiter.blocked(client):
-        logger.warning("sign-in attempts from %s are being limited", client)
-        return await _login_page(next_url, TOO_MANY, 429)
-    password = form.get("password", "")
-    if not (password and await call(verify_password, password, gate.password_hash)):
-        gate.limiter.failed(client)
-        logger.warning("a failed sign-in from %s", client)
-        return await _login_page(next_url, WRONG_PASSWORD, 401)
-    session.clear()  # a fresh session (and CSRF nonce) after signing in
-    session[_SESSION_USER] = "owner"
-    session.permanent = True
-    logger.info("signed in from %s", client)
-    return redirect(_safe_next(next_url))
-
-
 async def _login_page(next_url: str, error: str, status: int) -> Response:
     body = await render_template("login.html", next=next_url, error=error)
     response = Response(body, status=status, mimetype="text/html")
@@ -207,35 +175,73 @@ async def _login_page(next_url: str, error: str, status: int) -> Response:
     return response
 
 
-@blueprint.post("/logout")
-async def logout() -> Any:
-    form = await request.form
-    if not csrf_valid(form.get(CSRF_FIELD)):
-        abort(403, "This form has expired. Reload the page and try again.")
-    session.clear()
-    return redirect(url_for("auth.login") if _gate().mode is AuthMode.PASSWORD else "/")
-
-
 class ApiToken(BaseModel):
     token: str = Field(description="send as `Authorization: Bearer <token>`")
 
 
-@blueprint.post("/api/tokens")
-@tag(["auth"])
-@validate_response(ApiToken, 201)
-async def new_token() -> tuple[ApiToken, int]:
-    """A new API token for `stereospot submit --token` (needs a signed-in session)."""
-    await require_same_origin()
-    if _gate().mode is AuthMode.NONE:
-        abort(404, "This server needs no tokens (it has no sign-in).")
-    if _bearer():
-        abort(403, "Tokens are made from a signed-in browser session, not with a token.")
-    return ApiToken(token=mint_token(_gate().secret)), 201
+def blueprint(gate: Gate, security: Security) -> Blueprint:
+    """Sign-in, sign-out and API tokens, as `gate` allows; forms checked by `security`."""
+    blueprint = Blueprint("auth", __name__)
+
+    @blueprint.get("/login")
+    async def login() -> Any:
+        if gate.mode is not AuthMode.PASSWORD:
+            return redirect(url_for("pages.dashboard"))
+        return await render_template("login.html", next=request.args.get("next", ""), error=None)
+
+    @blueprint.post("/login")
+    async def login_post() -> Any:
+        if gate.mode is not AuthMode.PASSWORD:
+            abort(404)
+        form = await request.form
+        next_url = form.get("next", "")
+        if not security.csrf_valid(form.get(CSRF_FIELD)):
+            abort(403, "This form has expired. Reload the page and try again.")
+        client = security.client_address()
+        if gate.limiter.blocked(client):
+            logger.warning("sign-in attempts from %s are being limited", client)
+            return await _login_page(next_url, TOO_MANY, 429)
+        password = form.get("password", "")
+        if not (
+            password and await call(gate.credentials.verify_password, password, gate.password_hash)
+        ):
+            gate.limiter.failed(client)
+            logger.warning("a failed sign-in from %s", client)
+            return await _login_page(next_url, WRONG_PASSWORD, 401)
+        session.clear()  # a fresh session (and CSRF nonce) after signing in
+        session[_SESSION_USER] = "owner"
+        session.permanent = True
+        logger.info("signed in from %s", client)
+        return redirect(_safe_next(next_url))
+
+    @blueprint.post("/logout")
+    async def logout() -> Any:
+        form = await request.form
+        if not security.csrf_valid(form.get(CSRF_FIELD)):
+            abort(403, "This form has expired. Reload the page and try again.")
+        session.clear()
+        return redirect(url_for("auth.login") if gate.mode is AuthMode.PASSWORD else "/")
+
+    @blueprint.post("/api/tokens")
+    @tag(["auth"])
+    @validate_response(ApiToken, 201)
+    async def new_token() -> tuple[ApiToken, int]:
+        """A new API token for `stereospot submit --token` (needs a signed-in session)."""
+        await security.require_same_origin()
+        if gate.mode is AuthMode.NONE:
+            abort(404, "This server needs no tokens (it has no sign-in).")
+        if _bearer():
+            abort(403, "Tokens are made from a signed-in browser session, not with a token.")
+        return ApiToken(token=gate.credentials.mint_token(gate.secret)), 201
+
+    return blueprint
 
 
-def install(app: Quart, settings: Settings, secret: bytes) -> None:
-    app.extensions["stereospot_auth"] = Gate(settings, secret)
-    app.before_request(require_identity)
-    app.register_blueprint(blueprint)
+def install(app: Quart, gate: Gate, security: Security, settings: Settings) -> None:
+    async def check_identity() -> Any:
+        return await require_identity(gate)
+
+    app.before_request(check_identity)
+    app.register_blueprint(blueprint(gate, security))
     app.config["PERMANENT_SESSION_LIFETIME"] = settings.auth_session_hours * 3600
     app.jinja_env.globals["auth_mode"] = settings.auth.value

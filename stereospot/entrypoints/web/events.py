@@ -26,9 +26,7 @@ from stereospot.domain.services import jobs as usecases
 from stereospot.domain.services.deps import Deps
 from stereospot.entrypoints.web.feed import EventFeed
 from stereospot.entrypoints.web.presenters import live_summary, load_job_view
-from stereospot.entrypoints.web.runtime import call, state
-
-blueprint = Blueprint("events", __name__)
+from stereospot.entrypoints.web.runtime import call
 
 RETRY_MS = 3000
 # What counts as a change: everything but the ETA, which the page counts down itself.
@@ -108,47 +106,49 @@ def _event_response(body: AsyncIterator[str]) -> Response:
     return response
 
 
-@blueprint.get("/jobs/<job_id>/events")
-async def job_events(job_id: str) -> Response:
-    deps = state().deps
-    identifier = parse_job_id(job_id)
-    await call(usecases.get_visible_job, deps, identifier)  # 404 before the stream opens
+def blueprint(deps: Deps, feed: EventFeed) -> Blueprint:
+    """The event streams: state read from `deps`, woken by the process's one `feed`."""
+    blueprint = Blueprint("events", __name__)
 
-    def final(snapshot: dict[str, Any]) -> bool:
-        return snapshot["status"] in ("completed", "failed", "deleted")
+    @blueprint.get("/jobs/<job_id>/events")
+    async def job_events(job_id: str) -> Response:
+        identifier = parse_job_id(job_id)
+        await call(usecases.get_visible_job, deps, identifier)  # 404 before the stream opens
 
-    return _event_response(
-        _stream(
-            state().feed,
-            identifier,
-            lambda: job_snapshot(deps, identifier),
-            "progress",
-            _comparable,
-            final,
-            _timing(),
+        def final(snapshot: dict[str, Any]) -> bool:
+            return snapshot["status"] in ("completed", "failed", "deleted")
+
+        return _event_response(
+            _stream(
+                feed,
+                identifier,
+                lambda: job_snapshot(deps, identifier),
+                "progress",
+                _comparable,
+                final,
+                _timing(),
+            )
         )
-    )
 
+    @blueprint.get("/events")
+    async def dashboard_events() -> Response:
+        def compare(summary: dict[str, Any]) -> object:
+            return {
+                "running": [_comparable(job) for job in summary["in_progress"]],
+                "newest": summary["newest_completed"],
+                "newest_failed": summary["newest_failed"],
+            }
 
-@blueprint.get("/events")
-async def dashboard_events() -> Response:
-    deps = state().deps
-
-    def compare(summary: dict[str, Any]) -> object:
-        return {
-            "running": [_comparable(job) for job in summary["in_progress"]],
-            "newest": summary["newest_completed"],
-            "newest_failed": summary["newest_failed"],
-        }
-
-    return _event_response(
-        _stream(
-            state().feed,
-            None,
-            lambda: live_summary(deps),
-            "jobs",
-            compare,
-            lambda _s: False,
-            _timing(),
+        return _event_response(
+            _stream(
+                feed,
+                None,
+                lambda: live_summary(deps),
+                "jobs",
+                compare,
+                lambda _s: False,
+                _timing(),
+            )
         )
-    )
+
+    return blueprint

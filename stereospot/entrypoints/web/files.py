@@ -24,11 +24,11 @@ from werkzeug.http import parse_range_header
 from stereospot.domain.errors import InvalidKey, ObjectTooLarge
 from stereospot.domain.keys import parse_key
 from stereospot.domain.model import JobStatus
+from stereospot.domain.ports import JobStore
 from stereospot.domain.services import jobs as usecases
+from stereospot.domain.services.deps import Deps
 from stereospot.entrypoints.web.errors import error_response
-from stereospot.entrypoints.web.runtime import LocalFiles, UrlVerifier, call, state
-
-blueprint = Blueprint("files", __name__)
+from stereospot.entrypoints.web.runtime import FileServer, LocalFiles, call
 
 WRITE_CHUNK_BYTES = 1024 * 1024
 READ_CHUNK_BYTES = 256 * 1024
@@ -62,26 +62,18 @@ async def _arriving(body: AsyncIterable[bytes], idle_s: float) -> AsyncIterator[
         yield chunk
 
 
-def _local() -> tuple[UrlVerifier, LocalFiles]:
-    server = state().file_server
-    if server is None:  # pragma: no cover - the blueprint is not registered then
-        abort(404)
-    return server.signer, server.storage
-
-
-def _verify(method: str, key: str) -> Any:
-    signer, _files = _local()
+def _verify(server: FileServer, method: str, key: str) -> Any:
     query = {name: request.args[name] for name in request.args}
-    return signer.verify(method=method, key=key, query=query, now=int(time.time()))
+    return server.signer.verify(method=method, key=key, query=query, now=int(time.time()))
 
 
-def _job_is_visible(key: str) -> bool:
+def _job_is_visible(jobs: JobStore, key: str) -> bool:
     """Objects of a removed (or unknown) job are gone for clients at once."""
     try:
         job_id = parse_key(key).job_id
     except InvalidKey:
         return False
-    job = state().deps.jobs.get(job_id)
+    job = jobs.get(job_id)
     return job is not None and job.visible
 
 
@@ -126,46 +118,6 @@ def requested_range(
     return bounds
 
 
-@blueprint.route("/files/<path:key>", methods=["GET"])
-async def get_file(key: str) -> Response:
-    grant = _verify("GET", key)
-    _signer, files = _local()
-    if not await call(_job_is_visible, key):
-        abort(404)
-    stored = await call(_stored_file, files, key)
-    if stored is None:
-        abort(404)
-    if request.headers.get("If-None-Match") == stored.etag:
-        return Response("", status=304, headers={"ETag": stored.etag})
-    try:
-        bounds = requested_range(
-            request.headers.get("Range"), request.headers.get("If-Range"), stored
-        )
-    except RangeNotSatisfiable:
-        return await error_response(
-            416,
-            "The requested range is outside the file.",
-            {"Content-Range": f"bytes */{stored.size}"},
-        )
-    body = await call(FileBody, stored.path, buffer_size=READ_CHUNK_BYTES)
-    mimetype = mimetypes.guess_type(stored.path.name)[0] or "application/octet-stream"
-    response = Response(body, status=200, mimetype=mimetype)
-    if bounds is not None:
-        start, stop = bounds
-        await body.make_conditional(start, stop)
-        response.status_code = 206
-        response.content_range = ContentRange("bytes", start, stop, stored.size)
-        response.content_length = stop - start
-    else:
-        response.content_length = stored.size
-    response.headers["Accept-Ranges"] = "bytes"
-    response.headers["ETag"] = stored.etag
-    response.cache_control.private = True
-    if grant.filename is not None:
-        response.headers.set("Content-Disposition", "attachment", filename=grant.filename)
-    return response
-
-
 class _ThreadedWriter:
     """storage.open_writer driven from async code: every filesystem step in a thread."""
 
@@ -188,37 +140,81 @@ class _ThreadedWriter:
         await call(self._context.__exit__, exc_type, exc, traceback)
 
 
-def _waits_for_its_file(key: str) -> bool:
+def _waits_for_its_file(jobs: JobStore, key: str) -> bool:
     """An upload is taken only while the job waits for its source (never after)."""
-    job = state().deps.jobs.get(parse_key(key).job_id)
+    job = jobs.get(parse_key(key).job_id)
     return job is not None and job.status is JobStatus.CREATED
 
 
-@blueprint.route("/files/<path:key>", methods=["PUT"])
-async def put_file(key: str) -> Response:
-    grant = _verify("PUT", key)
-    _signer, files = _local()
-    if not await call(_job_is_visible, key):
-        abort(404)
-    if not await call(_waits_for_its_file, key):
-        abort(409, "This job already has its video; the upload link no longer works.")
-    limit = grant.max_bytes
-    declared = request.content_length
-    if limit is not None and declared is not None and declared > limit:
-        abort(413, TOO_LARGE)
-    buffer = bytearray()
-    try:
-        async with _ThreadedWriter(files, key, limit) as writer:
-            async for chunk in _arriving(request.body, _idle_seconds()):
-                buffer += chunk
-                if len(buffer) >= WRITE_CHUNK_BYTES:
+def blueprint(deps: Deps, server: FileServer) -> Blueprint:
+    """The signed links of `server` (the local storage and its signer); `deps` knows
+    which jobs are visible and is told when a source arrives."""
+    blueprint = Blueprint("files", __name__)
+
+    @blueprint.route("/files/<path:key>", methods=["GET"])
+    async def get_file(key: str) -> Response:
+        grant = _verify(server, "GET", key)
+        if not await call(_job_is_visible, deps.jobs, key):
+            abort(404)
+        stored = await call(_stored_file, server.storage, key)
+        if stored is None:
+            abort(404)
+        if request.headers.get("If-None-Match") == stored.etag:
+            return Response("", status=304, headers={"ETag": stored.etag})
+        try:
+            bounds = requested_range(
+                request.headers.get("Range"), request.headers.get("If-Range"), stored
+            )
+        except RangeNotSatisfiable:
+            return await error_response(
+                416,
+                "The requested range is outside the file.",
+                {"Content-Range": f"bytes */{stored.size}"},
+            )
+        body = await call(FileBody, stored.path, buffer_size=READ_CHUNK_BYTES)
+        mimetype = mimetypes.guess_type(stored.path.name)[0] or "application/octet-stream"
+        response = Response(body, status=200, mimetype=mimetype)
+        if bounds is not None:
+            start, stop = bounds
+            await body.make_conditional(start, stop)
+            response.status_code = 206
+            response.content_range = ContentRange("bytes", start, stop, stored.size)
+            response.content_length = stop - start
+        else:
+            response.content_length = stored.size
+        response.headers["Accept-Ranges"] = "bytes"
+        response.headers["ETag"] = stored.etag
+        response.cache_control.private = True
+        if grant.filename is not None:
+            response.headers.set("Content-Disposition", "attachment", filename=grant.filename)
+        return response
+
+    @blueprint.route("/files/<path:key>", methods=["PUT"])
+    async def put_file(key: str) -> Response:
+        grant = _verify(server, "PUT", key)
+        if not await call(_job_is_visible, deps.jobs, key):
+            abort(404)
+        if not await call(_waits_for_its_file, deps.jobs, key):
+            abort(409, "This job already has its video; the upload link no longer works.")
+        limit = grant.max_bytes
+        declared = request.content_length
+        if limit is not None and declared is not None and declared > limit:
+            abort(413, TOO_LARGE)
+        buffer = bytearray()
+        try:
+            async with _ThreadedWriter(server.storage, key, limit) as writer:
+                async for chunk in _arriving(request.body, _idle_seconds()):
+                    buffer += chunk
+                    if len(buffer) >= WRITE_CHUNK_BYTES:
+                        await writer.write(bytes(buffer))
+                        buffer.clear()
+                if buffer:
                     await writer.write(bytes(buffer))
-                    buffer.clear()
-            if buffer:
-                await writer.write(bytes(buffer))
-    except ObjectTooLarge:
-        abort(413, TOO_LARGE)
-    except UploadStalled:
-        abort(408, STALLED)
-    await call(usecases.source_received, state().deps, key)
-    return Response("", status=200)
+        except ObjectTooLarge:
+            abort(413, TOO_LARGE)
+        except UploadStalled:
+            abort(408, STALLED)
+        await call(usecases.source_received, deps, key)
+        return Response("", status=200)
+
+    return blueprint

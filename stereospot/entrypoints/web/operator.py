@@ -57,7 +57,7 @@ def cost_explorer_url(settings: Settings) -> str:
 
 def links(settings: Settings, job_id: UUID) -> list[tuple[str, str]]:
     """(label, url) pairs for a job page; empty unless enabled on the AWS platform."""
-    if not settings.operator_links or settings.platform.value != "aws":
+    if not settings.operator_links or settings.platform != "aws":
         return []
     return [
         ("Logs of this job (CloudWatch Logs Insights)", logs_insights_url(settings, job_id)),

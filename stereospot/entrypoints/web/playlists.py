@@ -12,10 +12,8 @@ from stereospot.domain.ids import parse_job_id
 from stereospot.domain.model import Job
 from stereospot.domain.services import jobs as usecases
 from stereospot.domain.services.deps import Deps
-from stereospot.entrypoints.web.runtime import call, state
-from stereospot.entrypoints.web.urls import client_url
-
-blueprint = Blueprint("playlists", __name__)
+from stereospot.entrypoints.web.runtime import call
+from stereospot.entrypoints.web.urls import ClientUrls
 
 MAX_PLAYLIST_JOBS = 500
 
@@ -83,7 +81,7 @@ def _one_completed(deps: Deps, job_id: UUID) -> list[Job]:
     return [job]
 
 
-def _m3u(entries: list[tuple[Job, str]]) -> str:
+def _m3u(entries: list[tuple[Job, str]], client_url: ClientUrls) -> str:
     lines = ["#EXTM3U"]
     for job, url in entries:
         title = " ".join((job.title or "StereoSpot video").split())
@@ -99,43 +97,42 @@ def _playlist_response(text: str, filename: str) -> Response:
     return response
 
 
-@blueprint.get("/playlist.m3u")
-async def all_playlist() -> Response:
-    web = state()
-    jobs = await call(_all_completed, web.deps)
-    entries = await call(_entries, web.deps, jobs, web.settings.playlist_url_expiry_s)
-    return _playlist_response(_m3u(entries), "stereospot.m3u")
+def blueprint(deps: Deps, client_url: ClientUrls, expiry_s: int) -> Blueprint:
+    """Playlists of `deps`' completed jobs, their links valid for `expiry_s`."""
+    blueprint = Blueprint("playlists", __name__)
 
+    @blueprint.get("/playlist.m3u")
+    async def all_playlist() -> Response:
+        jobs = await call(_all_completed, deps)
+        entries = await call(_entries, deps, jobs, expiry_s)
+        return _playlist_response(_m3u(entries, client_url), "stereospot.m3u")
 
-@blueprint.get("/jobs/<job_id>/playlist.m3u")
-async def job_playlist(job_id: str) -> Response:
-    web = state()
-    jobs = await call(_one_completed, web.deps, parse_job_id(job_id))
-    entries = await call(_entries, web.deps, jobs, web.settings.playlist_url_expiry_s)
-    return _playlist_response(_m3u(entries), f"{jobs[0].download_name()[:-4]}.m3u")
+    @blueprint.get("/jobs/<job_id>/playlist.m3u")
+    async def job_playlist(job_id: str) -> Response:
+        jobs = await call(_one_completed, deps, parse_job_id(job_id))
+        entries = await call(_entries, deps, jobs, expiry_s)
+        return _playlist_response(_m3u(entries, client_url), f"{jobs[0].download_name()[:-4]}.m3u")
 
+    @blueprint.get("/players")
+    async def players_all() -> str:
+        jobs = await call(_all_completed, deps)
+        return await render_template(
+            "players.html",
+            jobs=jobs,
+            job=None,
+            modes=PLAYER_MODES,
+            expiry_days=expiry_s // 86400,
+        )
 
-@blueprint.get("/players")
-async def players_all() -> str:
-    web = state()
-    jobs = await call(_all_completed, web.deps)
-    return await render_template(
-        "players.html",
-        jobs=jobs,
-        job=None,
-        modes=PLAYER_MODES,
-        expiry_days=web.settings.playlist_url_expiry_s // 86400,
-    )
+    @blueprint.get("/jobs/<job_id>/players")
+    async def players_job(job_id: str) -> str:
+        jobs = await call(_one_completed, deps, parse_job_id(job_id))
+        return await render_template(
+            "players.html",
+            jobs=jobs,
+            job=jobs[0],
+            modes=PLAYER_MODES,
+            expiry_days=expiry_s // 86400,
+        )
 
-
-@blueprint.get("/jobs/<job_id>/players")
-async def players_job(job_id: str) -> str:
-    web = state()
-    jobs = await call(_one_completed, web.deps, parse_job_id(job_id))
-    return await render_template(
-        "players.html",
-        jobs=jobs,
-        job=jobs[0],
-        modes=PLAYER_MODES,
-        expiry_days=web.settings.playlist_url_expiry_s // 86400,
-    )
+    return blueprint

@@ -13,33 +13,30 @@ from uuid import UUID
 
 from markupsafe import Markup
 
-from stereospot.domain import keys, policies
+from stereospot.domain import keys, policies, wording
 from stereospot.domain.formats import (
     CONVERGENCE_HELP as CONVERGENCE_HELP,
+)
+from stereospot.domain.formats import (
+    DIVERGENCE_HELP as DIVERGENCE_HELP,
 )
 from stereospot.domain.formats import (
     ConversionSettings,
     PixelFormat,
     StereoFormat,
 )
-from stereospot.domain.model import Job, JobStatus
+from stereospot.domain.model import TERMINAL_STATUSES, Job, JobStatus
 from stereospot.domain.ports import Page
 from stereospot.domain.services import jobs as usecases
 from stereospot.domain.services.deps import Deps
 
-STATUS_LABELS: dict[JobStatus, str] = {
-    JobStatus.CREATED: "Waiting for upload",
-    JobStatus.INGESTING: "Downloading",
-    JobStatus.CHUNKING_IN_PROGRESS: "Preparing",
-    JobStatus.CHUNKING_COMPLETE: "Converting",
-    JobStatus.REASSEMBLING: "Finishing",
-    JobStatus.COMPLETED: "Completed",
-    JobStatus.FAILED: "Failed",
-    JobStatus.DELETED: "Removed",
+# What the pages' script needs of the wording table (base.html puts it on <body>).
+PAGE_WORDING = {
+    "terminal_statuses": " ".join(sorted(s.value for s in TERMINAL_STATUSES)),
+    "stage_uploaded": wording.STAGE_UPLOADED,
 }
 
 FORMAT_HELP = "How the two eyes' views are packed; pick what your player or headset expects."
-DIVERGENCE_HELP = "3D strength: the largest shift between the eyes, in % of the frame width."
 PIXEL_FORMAT_HELP = (
     "Colour of the video file: auto is 8-bit 4:2:0 (plays everywhere), or 10-bit for HDR "
     "sources; 4:4:4 keeps full-resolution colour; 10-bit is HEVC."
@@ -69,14 +66,14 @@ class JobView:
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS[self.job.status]
+        return wording.STATUS_WORDING[self.job.status].label
 
     @property
     def stage(self) -> str:
         if self.job.status is JobStatus.CREATED and self.job.source_url:
-            return "Waiting to download"
+            return wording.STAGE_WAITING_TO_DOWNLOAD
         if self.job.status is JobStatus.CREATED and self.uploaded:
-            return "Uploaded, waiting to start"
+            return wording.STAGE_UPLOADED
         return self.progress.stage
 
     @property
@@ -171,25 +168,11 @@ class Dashboard:
 
 
 def views_of(deps: Deps, jobs: list[Job]) -> list[JobView]:
-    """Many jobs at once, as usecases.job_progress sees each, but with the ETA's average
-    rate read once instead of once per job (the dashboard's stream polls every second)."""
-    if not jobs:
-        return []
-    recent = usecases.list_completed(deps, limit=deps.policy.eta_sample_size).jobs
-    rate = policies.average_seconds_per_mb(recent)
-    now = deps.clock.now()
-    views = []
-    for job in jobs:
-        running = job.status.in_progress
-        done = [c.segment_index for c in deps.completions.list(job.id)] if running else []
-        reports = deps.progress.list(job.id) if running else []
-        views.append(
-            JobView(
-                job,
-                policies.progress(job, done, seconds_per_mb=rate, now=now, reports=reports),
-            )
-        )
-    return views
+    """Many jobs at once, their progress as usecases.jobs_progress computes it."""
+    return [
+        JobView(job, shown)
+        for job, shown in zip(jobs, usecases.jobs_progress(deps, jobs), strict=True)
+    ]
 
 
 def load_dashboard(

@@ -16,35 +16,26 @@ from collections import OrderedDict
 from typing import Protocol
 
 from pydantic import ValidationError
-from quart import Blueprint, Response, current_app, request
+from quart import Blueprint, Response, request
 from quart_schema import document_response, tag
 
 from stereospot.domain.errors import DomainError, MediaError
-from stereospot.domain.formats import ConversionSettings, StereoFormat
+from stereospot.domain.formats import SETTINGS_BOUNDS_TEXT, ConversionSettings, StereoFormat
 from stereospot.entrypoints.web.api_models import ApiError
 from stereospot.entrypoints.web.errors import error_response
 from stereospot.entrypoints.web.runtime import call
-from stereospot.entrypoints.web.security import require_same_origin
+from stereospot.entrypoints.web.security import Security
 
 PREVIEW_MAX_BYTES = 4 * 1024 * 1024
 RATE_PER_MINUTE = 40
 BURST = 8
-EXTENSION_KEY = "stereospot.preview"
-
-blueprint = Blueprint("preview", __name__)
-blueprint.before_request(require_same_origin)
 
 
 class Previewer(Protocol):
-    def warm(self) -> None: ...
+    def warm(self) -> None:
+        """Called when the create form is shown: the engine loads while a file is chosen."""
 
     def render(self, image: bytes, fmt: StereoFormat, settings: ConversionSettings) -> bytes: ...
-
-
-def warm() -> None:
-    """Called when the create form is shown: the engine loads while a file is chosen."""
-    previewer, _limiter = current_app.extensions[EXTENSION_KEY]
-    previewer.warm()
 
 
 class RateLimiter:
@@ -70,10 +61,6 @@ class RateLimiter:
             return wait
 
 
-def install(app_extensions: dict[str, object], previewer: Previewer) -> None:
-    app_extensions[EXTENSION_KEY] = (previewer, RateLimiter(RATE_PER_MINUTE, BURST))
-
-
 def _settings(form: dict[str, str]) -> tuple[StereoFormat, ConversionSettings]:
     fmt = StereoFormat(form.get("format") or form.get("output_format") or "half-sbs")
     defaults = ConversionSettings()
@@ -84,41 +71,47 @@ def _settings(form: dict[str, str]) -> tuple[StereoFormat, ConversionSettings]:
     return fmt, settings
 
 
-@blueprint.post("/api/preview")
-@tag(["preview"])
-@document_response(ApiError, 400)
-@document_response(ApiError, 403)
-@document_response(ApiError, 413)
-@document_response(ApiError, 429)
-@document_response(ApiError, 503)
-async def preview() -> Response:
-    """One frame in 3D with the given settings: multipart `image` (PNG or JPEG) plus
-    `format`, `divergence`, `convergence`; answers a PNG. Stores nothing."""
-    previewer, limiter = current_app.extensions[EXTENSION_KEY]
-    wait = limiter.take(request.remote_addr or "unknown")
-    if wait > 0:
-        retry = str(math.ceil(wait))
-        return await error_response(
-            429, "Too many previews; try again in a moment.", {"Retry-After": retry}
-        )
-    files = await request.files
-    form = await request.form
-    upload = files.get("image")
-    if upload is None:
-        return await error_response(400, "Send the frame as the multipart field `image`.")
-    try:
-        fmt, settings = _settings({key: form.get(key, "") for key in form})
-    except (ValueError, ValidationError):
-        return await error_response(
-            400,
-            "Please check the settings: a known format, 3D strength above 0 and at most 10,"
-            " screen plane between -1 and 1.",
-        )
-    image = upload.read()
-    try:
-        png = await call(previewer.render, image, fmt, settings)
-    except MediaError as exc:
-        return await error_response(400, str(exc))
-    except DomainError as exc:  # the engine is not installed here
-        return await error_response(503, str(exc))
-    return Response(png, mimetype="image/png", headers={"Cache-Control": "no-store"})
+def blueprint(previewer: Previewer, security: Security) -> Blueprint:
+    """`POST /api/preview` on `previewer`, same-origin as `security` checks it."""
+    blueprint = Blueprint("preview", __name__)
+    blueprint.before_request(security.require_same_origin)
+    limiter = RateLimiter(RATE_PER_MINUTE, BURST)
+
+    @blueprint.post("/api/preview")
+    @tag(["preview"])
+    @document_response(ApiError, 400)
+    @document_response(ApiError, 403)
+    @document_response(ApiError, 413)
+    @document_response(ApiError, 429)
+    @document_response(ApiError, 503)
+    async def preview() -> Response:
+        """One frame in 3D with the given settings: multipart `image` (PNG or JPEG) plus
+        `format`, `divergence`, `convergence`; answers a PNG. Stores nothing."""
+        wait = limiter.take(request.remote_addr or "unknown")
+        if wait > 0:
+            retry = str(math.ceil(wait))
+            return await error_response(
+                429, "Too many previews; try again in a moment.", {"Retry-After": retry}
+            )
+        files = await request.files
+        form = await request.form
+        upload = files.get("image")
+        if upload is None:
+            return await error_response(400, "Send the frame as the multipart field `image`.")
+        try:
+            fmt, settings = _settings({key: form.get(key, "") for key in form})
+        except (ValueError, ValidationError):
+            return await error_response(
+                400,
+                f"Please check the settings: a known format; {SETTINGS_BOUNDS_TEXT}.",
+            )
+        image = upload.read()
+        try:
+            png = await call(previewer.render, image, fmt, settings)
+        except MediaError as exc:
+            return await error_response(400, str(exc))
+        except DomainError as exc:  # the engine is not installed here
+            return await error_response(503, str(exc))
+        return Response(png, mimetype="image/png", headers={"Cache-Control": "no-store"})
+
+    return blueprint

@@ -11,17 +11,20 @@ from __future__ import annotations
 
 from quart import request
 
-from stereospot.entrypoints.web.runtime import state
-from stereospot.entrypoints.web.security import is_secure_request
+from stereospot.entrypoints.web.security import Security
 
 
-def client_url(url: str) -> str:
-    web = state()
-    if not web.serves_files:
-        return url
-    base = web.settings.public_url.rstrip("/")
-    if not url.startswith(f"{base}/files/"):
-        return url
-    # The host is one of the trusted ones (security.require_trusted_host).
-    scheme = "https" if is_secure_request() else "http"
-    return f"{scheme}://{request.host}{url[len(base) :]}"
+class ClientUrls:
+    """`client_urls(url)`: the storage's URL as this request's client should use it."""
+
+    def __init__(self, public_url: str, serves_files: bool, security: Security) -> None:
+        self._base = public_url.rstrip("/")
+        self._serves_files = serves_files
+        self._security = security
+
+    def __call__(self, url: str) -> str:
+        if not self._serves_files or not url.startswith(f"{self._base}/files/"):
+            return url
+        # The host is one of the trusted ones (Security.require_trusted_host).
+        scheme = "https" if self._security.is_secure_request() else "http"
+        return f"{scheme}://{request.host}{url[len(self._base) :]}"

@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
-from stereospot.adapters.local.system import pid_alive
 from stereospot.domain.ports import Queues
 from stereospot.domain.routing import QueueName
 
@@ -56,11 +56,11 @@ def release(directory: Path, pid: int, queues: Queues) -> bool:
     return True
 
 
-def release_dead(directory: Path, queues: Queues) -> int:
-    """Release every claim whose process is gone; how many."""
+def release_dead(directory: Path, queues: Queues, alive: Callable[[int], bool]) -> int:
+    """Release every claim whose process is gone (`alive(pid)` False); how many."""
     released = 0
     for path in directory.glob("*.json") if directory.is_dir() else ():
-        if path.stem.isdigit() and not pid_alive(int(path.stem)):
+        if path.stem.isdigit() and not alive(int(path.stem)):
             released += release(directory, int(path.stem), queues)
     return released
 

@@ -53,7 +53,8 @@ def build_worker(
     directory = container.platform.claims_dir()
     if directory is not None:
         claims = Claims(directory)
-        release_dead(directory, deps.queues)  # what workers killed earlier still held
+        # What workers killed earlier still held.
+        release_dead(directory, deps.queues, container.process_alive())
     if QueueName.VIDEO_WORKER in queue_names:
         _wait_for_inference(deps.inference)
         _preload_inference(deps.inference)

@@ -208,3 +208,33 @@ def test_stats_type(small_clip: Path, tmp_path: Path) -> None:
     stats = convert_video(small_clip, tmp_path / "o.mp4", output_format=StereoFormat.ANAGLYPH,
                           settings=BUILTIN)  # fmt: skip
     assert isinstance(stats, ConversionStats) and stats.seconds > 0
+
+
+def top_level_boxes(path: Path) -> list[str]:
+    """The types of an mp4's top-level boxes, in file order (ISO/IEC 14496-12 sizes:
+    32-bit, 1 = a 64-bit size follows, 0 = to the end of the file)."""
+    data = path.read_bytes()
+    boxes: list[str] = []
+    offset = 0
+    while offset + 8 <= len(data):
+        size = int.from_bytes(data[offset : offset + 4], "big")
+        boxes.append(data[offset + 4 : offset + 8].decode("latin-1"))
+        if size == 1:
+            size = int.from_bytes(data[offset + 8 : offset + 16], "big")
+        elif size == 0:
+            size = len(data) - offset
+        assert size >= 8, f"a broken box at {offset}: {boxes}"
+        offset += size
+    return boxes
+
+
+def test_the_output_is_faststart_its_index_before_the_media(
+    tricky_clip: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out.mp4"
+    convert_video(tricky_clip, out, output_format=StereoFormat.FULL_SBS, settings=BUILTIN,
+                  copy_audio=True)  # fmt: skip
+    boxes = top_level_boxes(out)
+    assert boxes[0] == "ftyp"
+    assert boxes.count("moov") == 1 and boxes.count("mdat") == 1
+    assert boxes.index("moov") < boxes.index("mdat"), boxes

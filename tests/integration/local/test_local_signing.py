@@ -90,3 +90,18 @@ def test_bad_keys_and_secrets_are_refused() -> None:
         SIGNER.verify(method="GET", key="../secret_key", query={"m": "GET"}, now=1)
     with pytest.raises(ValueError, match="at least 16 bytes"):
         UrlSigner(b"short", "http://127.0.0.1:8000")
+
+
+def test_a_whole_url_is_verified_only_under_its_base() -> None:
+    url = SIGNER.sign(method="GET", key=KEY, expires_at=1000, filename="Été 3D (1).mp4")
+    grant = SIGNER.verify_url(url, method="GET", now=999)
+    assert grant == SignedGrant(key=KEY, method="GET", max_bytes=None, filename="Été 3D (1).mp4")
+    for other in (
+        url.replace("http://127.0.0.1:8000", "http://evil.example"),
+        url.replace("/files/", "/other/"),
+        url.replace(KEY, "jobs/../secret_key"),
+    ):
+        with pytest.raises(SignatureInvalid):
+            SIGNER.verify_url(other, method="GET", now=999)
+    with pytest.raises(SignatureExpired):
+        SIGNER.verify_url(url, method="GET", now=1000)

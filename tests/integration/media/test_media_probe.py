@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from stereospot.adapters.media import source
 from stereospot.adapters.media.pyav_toolkit import PyAVToolkit
 from stereospot.domain.errors import MediaError
 from tests.media_clips import decoded_frame_count, make_audio_only, make_clip, make_image, truncate
@@ -132,14 +131,6 @@ def test_absurd_dimensions_are_refused_with_the_size_in_the_sentence(
     expected = r"The video is 8200x16; the largest supported size is 8192 pixels a side"
     with pytest.raises(MediaError, match=expected):
         toolkit.probe(path)
-
-
-def test_size_limit_is_the_module_setting(
-    toolkit: PyAVToolkit, clip: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(source, "MAX_SIDE", 300)
-    with pytest.raises(MediaError, match=r"320x240; the largest supported size is 300 pixels"):
-        toolkit.probe(clip("h264.mp4"))
 
 
 def test_split_refuses_bad_input_with_the_same_sentences(

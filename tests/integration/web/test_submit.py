@@ -199,7 +199,9 @@ def test_progress_line_on_a_pipe_logs_only_changes() -> None:
     for _ in range(3):
         line.show("Converting", 0.5, "1/2 segments", key="a")
     line.show("Converting", 1.0, "2/2 segments", key="b")
-    assert stream.getvalue().splitlines() == [
-        "Converting [############------------]  50.0% 1/2 segments",
-        "Converting [########################] 100.0% 2/2 segments",
-    ]
+    line.done()
+    logged = stream.getvalue().splitlines()
+    assert len(logged) == 2, logged
+    assert logged[0].startswith("Converting ") and logged[0].endswith(" 50.0% 1/2 segments")
+    assert logged[1].startswith("Converting ") and logged[1].endswith("100.0% 2/2 segments")
+    assert logged[0].count("━") == 12 and logged[1].count("━") == 24  # the bar: half, whole

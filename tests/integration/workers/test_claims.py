@@ -21,7 +21,8 @@ def _dead_pid() -> int:
 
 
 def test_the_message_a_dead_process_held_is_released_at_once(tmp_path: Path) -> None:
-    deps = build_container(Settings(platform="local", data_dir=tmp_path)).deps()
+    container = build_container(Settings(platform="local", data_dir=tmp_path))
+    deps, alive = container.deps(), container.process_alive()
     queue = deps.queues[QueueName.VIDEO_WORKER]
     queue.send("{}")
     (held,) = queue.receive(1, 0, 150)
@@ -31,10 +32,10 @@ def test_the_message_a_dead_process_held_is_released_at_once(tmp_path: Path) -> 
     dead = _dead_pid()
     claim = {"queue": "video-worker", "receipt": held.receipt}
     (directory / f"{dead}.json").write_text(json.dumps(claim))
-    assert release_dead(directory, deps.queues) == 1
+    assert release_dead(directory, deps.queues, alive) == 1
     assert [m.message_id for m in queue.receive(1, 0, 150)] == [held.message_id]
     assert not (directory / f"{dead}.json").exists()
-    assert release_dead(directory, deps.queues) == 0
+    assert release_dead(directory, deps.queues, alive) == 0
 
 
 def test_scratch_folders_of_dead_processes_are_swept_live_ones_kept(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ import pytest
 from inference_server.service import InferenceService, ServiceOptions
 from inference_server.triton_model import handle
 from stereospot.config import InferenceBackendKind, Settings
+from stereospot.container import engine_storage
 from stereospot.domain.errors import BackendMisconfigured
 from tests.media_clips import decoded_frame_count, make_clip
 
@@ -27,7 +28,8 @@ pytest.importorskip("tritonclient.http")
 def service(tmp_path_factory: pytest.TempPathFactory) -> tuple[InferenceService, Path]:
     root = tmp_path_factory.mktemp("triton-root")
     make_clip(root / "in.mp4", seconds=1.0, fps=12, width=96, height=64, audio=False)
-    made = InferenceService(ServiceOptions(depth_model="builtin", device="cpu", file_root=root))
+    options = ServiceOptions(depth_model="builtin", device="cpu", file_root=root)
+    made = InferenceService(options, engine_storage(options))
     made.load()
     return made, root
 

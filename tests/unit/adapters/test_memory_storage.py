@@ -1,4 +1,5 @@
-"""MemoryObjectStorage: validated keys, object events, signed URLs that expire."""
+"""MemoryObjectStorage: validated keys, object events, signed URLs that expire (the local
+storage's links and errors: one signer)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from stereospot.adapters.local.signing import UrlSigner
 from stereospot.adapters.memory.clock import ManualClock
-from stereospot.adapters.memory.storage import MemoryObjectStorage, SignedUrlError
-from stereospot.domain.errors import InvalidKey, ObjectNotFound
+from stereospot.adapters.memory.storage import MemoryObjectStorage
+from stereospot.domain.errors import (
+    InvalidKey,
+    ObjectNotFound,
+    ObjectTooLarge,
+    SignatureExpired,
+    SignatureInvalid,
+)
 
 
 @pytest.fixture
@@ -68,14 +76,14 @@ def test_upload_url_is_signed_capped_and_expires(
     storage: MemoryObjectStorage, clock: ManualClock
 ) -> None:
     url = storage.upload_url("input/j/source.mp4", expires_s=60, max_bytes=4)
-    assert url.startswith("memory://upload/")
-    with pytest.raises(SignedUrlError, match="larger than 4 bytes"):
+    assert url.startswith("memory://storage/files/input/j/source.mp4?m=PUT&")
+    with pytest.raises(ObjectTooLarge, match="larger than the allowed 4 bytes"):
         storage.put_via_url(url, b"12345")
     assert storage.put_via_url(url, b"1234") == "input/j/source.mp4"
-    with pytest.raises(SignedUrlError, match="not a memory download URL"):
+    with pytest.raises(SignatureInvalid, match="PUT requests only"):
         storage.get_via_url(url)
     clock.advance(60)
-    with pytest.raises(SignedUrlError, match="expired"):
+    with pytest.raises(SignatureExpired, match="expired"):
         storage.put_via_url(url, b"1")
 
 
@@ -83,21 +91,35 @@ def test_tampered_urls_are_refused(storage: MemoryObjectStorage) -> None:
     storage.put_bytes("jobs/a/final.mp4", b"movie")
     storage.put_bytes("jobs/b/final.mp4", b"secret")
     url = storage.download_url("jobs/a/final.mp4", 60, filename="Clip_LR_Half_SBS.mp4")
-    assert storage.check_url(url, "download").filename == "Clip_LR_Half_SBS.mp4"
+    assert storage.check_url(url, "GET").filename == "Clip_LR_Half_SBS.mp4"
     assert storage.get_via_url(url) == b"movie"
     for forged in (
         url.replace("jobs/a/", "jobs/b/"),
-        url.replace("expires=", "expires=9"),
+        url.replace("e=", "e=9"),
         url.replace("Clip", "Evil"),
-        url.split("&sig=")[0],
+        url.split("&s=")[0],
+        url.replace("jobs/a/", "jobs/a/../b/"),
+        url.replace("memory://storage", "http://127.0.0.1:8000"),
     ):
-        with pytest.raises(SignedUrlError):
+        with pytest.raises(SignatureInvalid) as raised:
             storage.get_via_url(forged)
+        assert not isinstance(raised.value, SignatureExpired)
 
 
 def test_urls_from_another_secret_are_refused(clock: ManualClock) -> None:
-    one = MemoryObjectStorage(clock, secret=b"one")
-    two = MemoryObjectStorage(clock, secret=b"two")
+    one = MemoryObjectStorage(clock, secret=b"one" * 8)
+    two = MemoryObjectStorage(clock, secret=b"two" * 8)
     url = one.upload_url("input/j/source.mp4", 60, 10)
-    with pytest.raises(SignedUrlError, match="signature"):
+    with pytest.raises(SignatureInvalid, match="signature"):
         two.put_via_url(url, b"x")
+
+
+def test_links_are_the_local_signers(clock: ManualClock) -> None:
+    """The same secret and base URL give the local storage's link, byte for byte."""
+    secret, base = b"s" * 32, "http://127.0.0.1:8000"
+    memory = MemoryObjectStorage(clock, secret=secret, base_url=base)
+    expires_at = int(clock.now().timestamp()) + 60
+    local = UrlSigner(secret, base).sign(
+        method="GET", key="jobs/a/final.mp4", expires_at=expires_at, filename="Clip.mp4"
+    )
+    assert memory.download_url("jobs/a/final.mp4", 60, filename="Clip.mp4") == local

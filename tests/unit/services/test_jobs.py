@@ -8,9 +8,13 @@ from uuid import uuid4
 
 import pytest
 
-from stereospot.adapters.memory.storage import SignedUrlError
 from stereospot.domain import keys
-from stereospot.domain.errors import FetchError, IllegalTransition, JobNotFound
+from stereospot.domain.errors import (
+    FetchError,
+    IllegalTransition,
+    JobNotFound,
+    SignatureExpired,
+)
 from stereospot.domain.formats import ConversionSettings, StereoFormat
 from stereospot.domain.messages import IngestRequested, PlatformSource, UrlSource, parse_message
 from stereospot.domain.model import JobStatus
@@ -106,11 +110,11 @@ def test_upload_url_names_the_job_and_is_signed(world: World) -> None:
     )
     url = jobs.request_upload_url(world.deps, job.id, "C:\\videos\\Summer Trip.MOV")
     assert jobs.get_visible_job(world.deps, job.id).title == "Summer Trip"
-    signed = world.storage.check_url(url, "upload")
+    signed = world.storage.check_url(url, "PUT")
     assert signed.key == keys.source_key(job.id)
     assert signed.max_bytes == world.deps.policy.max_upload_bytes
     world.clock.advance(world.deps.policy.upload_url_expiry_s + 1)
-    with pytest.raises(SignedUrlError, match="expired"):
+    with pytest.raises(SignatureExpired, match="expired"):
         world.storage.put_via_url(url, fake_video(1))
 
 
@@ -168,14 +172,14 @@ def test_download_url_only_for_completed_jobs(world: World) -> None:
     upload(world, job_id, 2)
     drain(world)
     attachment = jobs.download_url(world.deps, job_id, attachment=True)
-    signed = world.storage.check_url(attachment, "download")
+    signed = world.storage.check_url(attachment, "GET")
     assert signed.key == keys.final_key(job_id)
     assert signed.filename == "Clip_LR_Half_SBS.mp4"
     inline = jobs.download_url(world.deps, job_id, attachment=False, expires_s=5)
-    assert world.storage.check_url(inline, "download").filename is None
+    assert world.storage.check_url(inline, "GET").filename is None
     assert world.storage.get_via_url(inline).endswith(b"+audio")
     world.clock.advance(6)
-    with pytest.raises(SignedUrlError):
+    with pytest.raises(SignatureExpired):
         world.storage.get_via_url(inline)
 
 

@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 import triton_python_backend_utils as pb_utils  # provided by Triton's Python backend
 
-from inference_server.service import InferenceService, ServiceOptions, State
+from inference_server.service import State
 from inference_server.triton_model import handle
 from stereospot.config import Settings
+from stereospot.entrypoints.cli.inference import build_service
 
 
 class TritonPythonModel:
@@ -26,7 +27,7 @@ class TritonPythonModel:
         parameters = config.get("parameters", {})
         default_model = parameters.get("depth_model", {}).get("string_value", "auto")
         os.environ.setdefault("STEREOSPOT_DEPTH_MODEL", default_model)
-        self.service = InferenceService(ServiceOptions.from_settings(Settings()))
+        self.service = build_service(Settings())
         self.service.load()
         if self.service.state is State.FAILED:
             raise RuntimeError(f"the depth model could not be loaded: {self.service.failure}")

@@ -4,6 +4,8 @@
 "use strict";
 
 const RETRY_MAX_MS = 30000;
+/* The statuses after which nothing changes: the domain's list, on <body> (base.html). */
+const TERMINAL_STATUSES = (document.body.dataset.terminalStatuses || "completed failed deleted").split(" ");
 
 function $(root, selector) {
   return root.querySelector(selector);
@@ -214,7 +216,7 @@ async function uploadFile(jobId, file, root) {
     xhr.addEventListener("load", () => {
       if (xhr.status >= 200 && xhr.status < 300) {
         bar.value = 100;
-        text.textContent = "Uploaded. Waiting for the converter to start…";
+        text.textContent = `${document.body.dataset.stageUploaded || "Uploaded"}…`;
         resolve();
         return;
       }
@@ -268,7 +270,7 @@ function initJobPage(panel) {
       panel.dataset.status = data.status;
       swapPanel();
     }
-    if (["completed", "failed", "deleted"].includes(data.status) && stream) {
+    if (TERMINAL_STATUSES.includes(data.status) && stream) {
       stream.close();
       stream = null;
     }
