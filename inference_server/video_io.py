@@ -7,7 +7,6 @@ the right/bottom, because 4:2:0 H.264 in browsers needs even dimensions.
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import numpy as np
 from inference_server.colour import ColourInfo
 from inference_server.encoding import SOFTWARE, codec_options, set_threads
 from inference_server.layout import I420, PlaneLayout
+from inference_server.probe import scan_video
 from stereospot.domain.errors import MediaError
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class VideoSource:
     rotation: int  # counter-clockwise degrees, multiple of 90
     colour: ColourInfo
     cropped: tuple[int, int]  # pixels dropped on the right and bottom (0 or 1)
-    variable_rate: bool = False  # frame durations differ (see scan_packets)
+    variable_rate: bool = False  # frame durations differ (see probe.StreamFacts)
     last_pts: int | None = None  # the latest frame start, when the scan saw every packet
     bits: int = 8  # bits per sample of the decoded pictures
 
@@ -75,90 +75,38 @@ def open_input(path: Path) -> av.container.InputContainer:
 
 
 def probe_source(path: Path) -> VideoSource:
-    """Reads the stream header, the first frame (for rotation and actual size) and the
-    packet timestamps (for variable frame rate)."""
+    """The stream as inference_server.probe measures it (for the media toolkit too): the
+    first picture (rotation, actual size, colour) and the packet timestamps (frame count,
+    variable frame rate, the last frame's start)."""
     with open_input(path) as container:
-        stream = container.streams.video[0]
-        try:
-            first = next(container.decode(stream))
-        except (StopIteration, av.error.FFmpegError) as exc:
-            raise MediaError(f"{path.name} contains no decodable video frame.") from exc
-        ctx = stream.codec_context
-        colour = ColourInfo(
-            primaries=int(first.color_primaries or ctx.color_primaries or 2),
-            trc=int(first.color_trc or ctx.color_trc or 2),
-            matrix=int(first.colorspace or ctx.colorspace or 2),
-            range=int(first.color_range or ctx.color_range or 0),
-        )
-        if first.format.name == "yuvj420p":
-            colour = ColourInfo(colour.primaries, colour.trc, colour.matrix, 2)
-        time_base = stream.time_base or Fraction(1, 90000)
-        rate = stream.average_rate or stream.guessed_rate or Fraction(30)
-        total = int(stream.frames or 0)
-        if total <= 0 and stream.duration:
-            total = round(float(stream.duration * time_base * rate))
-        elif total <= 0 and container.duration:
-            total = round(container.duration / 1_000_000 * float(rate))
-        width, height = first.width, first.height
-        if width < 2 or height < 2:
-            raise MediaError(f"{path.name} is {width}x{height}: too small to convert.")
-        rotation = round(first.rotation or 0) % 360
-        rotation = (rotation + 45) // 90 * 90 % 360
-    with open_input(path) as container:  # a fresh demuxer: the scan starts at packet 0
-        scan = scan_packets(container)
+        facts = scan_video(container, container.streams.video[0], max_packets=SCAN_PACKETS)
+    if not facts.decoded:
+        raise MediaError(f"{path.name} contains no decodable video frame.")
+    width, height = facts.width, facts.height
+    if width < 2 or height < 2:
+        raise MediaError(f"{path.name} is {width}x{height}: too small to convert.")
+    total = facts.frame_count if facts.complete else facts.declared_frames
+    if total <= 0 and facts.declared_duration_s:
+        total = round(facts.declared_duration_s * float(facts.rate))
+    colour = facts.colour
     return VideoSource(
         width=width - width % 2,
         height=height - height % 2,
-        time_base=time_base,
-        rate=Fraction(rate),
+        time_base=facts.time_base,
+        rate=facts.rate,
         total_frames=max(total, 0),
-        rotation=rotation,
-        colour=colour,
+        rotation=facts.rotation,
+        colour=ColourInfo(
+            primaries=colour.primaries, trc=colour.trc, matrix=colour.matrix, range=colour.range
+        ),
         cropped=(width % 2, height % 2),
-        variable_rate=scan.variable_rate,
-        last_pts=scan.last_pts,
-        bits=max(c.bits for c in first.format.components),
+        variable_rate=facts.variable_rate,
+        last_pts=facts.last_pts if facts.complete else None,
+        bits=facts.bits,
     )
 
 
 SCAN_PACKETS = 20_000  # a segment is scanned whole; a long film by its first minutes
-
-
-@dataclass(frozen=True)
-class PacketScan:
-    variable_rate: bool  # frames (by presentation time) last different times
-    last_pts: int | None  # None when the scan stopped early or found no packet
-
-
-def scan_packets(container: av.container.InputContainer) -> PacketScan:
-    """Packet timestamps of the video, read without decoding.
-
-    A difference of one time-base tick between frame durations is rounding, not VFR.
-    """
-    stream = container.streams.video[0]
-    starts: list[int] = []
-    end = None
-    complete = True
-    try:
-        for packet in container.demux(stream):
-            if packet.pts is None or packet.size == 0:
-                continue
-            starts.append(packet.pts)
-            finish = packet.pts + (packet.duration or 0)
-            end = finish if end is None else max(end, finish)
-            if len(starts) >= SCAN_PACKETS:
-                complete = False
-                break
-    except av.error.FFmpegError:
-        return PacketScan(False, None)
-    if not starts:
-        return PacketScan(False, None)
-    starts.sort()
-    steps = [b - a for a, b in itertools.pairwise(starts)]
-    if complete and end is not None and end > starts[-1]:
-        steps.append(end - starts[-1])
-    vary = bool(steps) and max(steps) - min(steps) > 1
-    return PacketScan(vary, starts[-1] if complete else None)
 
 
 def frame_to_i420(

@@ -88,7 +88,12 @@ class AwsSettings(BaseModel):
     reassembly_queue_url: str = ""
     deletion_queue_url: str = ""
     ingest_queue_url: str = ""
-    job_events_queue_url: str = ""  # DynamoDB streams -> EventBridge Pipes -> this queue
+    # DynamoDB streams -> EventBridge Pipes -> this SNS topic -> one queue per web task,
+    # named {web_events_queue_prefix}-{task id}, made and deleted by the task itself.
+    job_events_topic_arn: str = ""
+    web_events_queue_prefix: str = "stereospot-web-events"
+    # A single fixed queue instead of the topic (one web task only: tasks would split it).
+    job_events_queue_url: str = ""
     sagemaker_endpoint: str = ""
     sagemaker_runtime_url: str | None = None  # the runtime API's endpoint, if not the default
     multipart_threshold_bytes: int = 64 * 1024 * 1024
@@ -139,6 +144,11 @@ class Settings(BaseSettings):
     # AWS job pages link to the job's logs and the stack's cost (for operators).
     operator_links: bool = False
     vapid_subject: str = "mailto:admin@localhost"
+    # A push service answering 5xx/429 or unreachable: tries after the first, the first
+    # wait (doubling), and the longest wait (also caps Retry-After); then the outbox sweep.
+    push_retries: int = Field(default=3, ge=0, le=10)
+    push_retry_base_s: float = Field(default=0.5, ge=0)
+    push_retry_max_wait_s: float = Field(default=5.0, ge=0, le=60)
     log_level: str = "INFO"
     # Outbound guard (ingest links, push endpoints): private addresses are never fetched
     # unless allowed here: "true" for all, or networks such as "10.0.0.0/8,127.0.0.3/32".

@@ -139,10 +139,15 @@ def _backend_branches(settings: Any, platform: Any) -> dict[str, Any]:
 
 
 def make_push_sender(vapid_key: str | None, settings: Settings) -> PushSender:
-    from stereospot.adapters.push.webpush import push_sender
+    from stereospot.adapters.push.webpush import PushRetry, push_sender
 
+    retry = PushRetry(
+        retries=settings.push_retries,
+        base_s=settings.push_retry_base_s,
+        max_wait_s=settings.push_retry_max_wait_s,
+    )
     return push_sender(
-        vapid_key, settings.vapid_subject, allow_private=settings.fetch_allow_private
+        vapid_key, settings.vapid_subject, allow_private=settings.fetch_allow_private, retry=retry
     )
 
 

@@ -4,7 +4,8 @@ most 24 h away, ES256 signature by the key in `k`), and decrypts the aes128gcm p
 (RFC 8291) with the subscription's private key and auth secret, as the browser would.
 
 Each endpoint path is one subscription (`Browser`); a path can be made to answer 404/410
-(the subscription is gone) or 5xx. What it accepted is kept per path, decrypted.
+(the subscription is gone) or 5xx, always or as a sequence (503 then 201), with a
+Retry-After. What it accepted is kept per path, decrypted; every request's arrival time too.
 """
 
 from __future__ import annotations
@@ -102,7 +103,10 @@ def check_vapid(authorization: str, origin: str, now: float) -> dict[str, Any]:
 class PushService:
     origin: str = ""
     browsers: dict[str, Browser] = field(default_factory=dict)
-    answers: dict[str, int] = field(default_factory=dict)  # path -> status (default 201)
+    # path -> status (default 201), or statuses to answer in turn (the last one repeats)
+    answers: dict[str, int | list[int]] = field(default_factory=dict)
+    retry_after: dict[str, str] = field(default_factory=dict)  # path -> Retry-After on 429/5xx
+    arrivals: dict[str, list[float]] = field(default_factory=dict)  # path -> monotonic times
     delivered: dict[str, list[Any]] = field(default_factory=dict)  # path -> payloads
     rejected: list[str] = field(default_factory=list)
     vapid_keys: set[str] = field(default_factory=set)
@@ -114,7 +118,8 @@ class PushService:
     def handle(self, path: str, headers: dict[str, str], body: bytes) -> int:
         if path not in self.browsers:
             return 404
-        status = self.answers.get(path, 201)
+        self.arrivals.setdefault(path, []).append(time.monotonic())
+        status = self._next_answer(path)
         if status >= 300:
             return status
         try:
@@ -132,6 +137,12 @@ class PushService:
         self.delivered.setdefault(path, []).append(payload)
         return 201
 
+    def _next_answer(self, path: str) -> int:
+        answer = self.answers.get(path, 201)
+        if isinstance(answer, int):
+            return answer
+        return answer.pop(0) if len(answer) > 1 else answer[0]
+
 
 @contextmanager
 def running_push_service() -> Iterator[PushService]:
@@ -143,6 +154,8 @@ def running_push_service() -> Iterator[PushService]:
             headers = {name.lower(): value for name, value in self.headers.items()}
             status = service.handle(self.path, headers, body)
             self.send_response(status)
+            if status in (429, 503) and self.path in service.retry_after:
+                self.send_header("Retry-After", service.retry_after[self.path])
             self.send_header("Content-Length", "0")
             self.end_headers()
 

@@ -328,9 +328,15 @@ class JobEvents(Protocol):
 
     - publish(event): append (local: change log; aws: DynamoDB streams do it, no-op).
     - read_after(cursor, limit): events after cursor (None = from now on), and the new cursor.
+    - open() / close(): a web process starting and stopping its reading (aws: creates and
+      deletes this task's queue of the job-events topic; elsewhere nothing to do).
     """
 
     def publish(self, event: JobEvent) -> None: ...
+
+    def open(self) -> None: ...
+
+    def close(self) -> None: ...
 
     def read_after(self, cursor: str | None, limit: int = 100) -> tuple[list[JobEvent], str]: ...
 
@@ -354,6 +360,11 @@ class PushSubscriptionStore(Protocol):
 
 class SubscriptionGone(Exception):
     """The push service says this subscription no longer exists (HTTP 404/410)."""
+
+
+class PushUndelivered(Exception):
+    """The push service did not take the message after the sender's own retries (5xx,
+    429, network errors): worth sending again later."""
 
 
 class PushSender(Protocol):
@@ -390,6 +401,7 @@ __all__ = [
     "PushSender",
     "PushSubscription",
     "PushSubscriptionStore",
+    "PushUndelivered",
     "Queue",
     "Queues",
     "ReassemblyLock",

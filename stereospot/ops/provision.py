@@ -6,7 +6,10 @@ which builds the same things. Every name derives from a prefix, so stacks never 
     buckets  {p}-input, {p}-output (CORS for the browser, S3 -> SQS notifications of
              domain.routing.ROUTES, abandoned multipart uploads aborted after a day)
     queues   {p}-{queue} with {p}-{queue}-dlq (redrive after Settings.max_receives),
-             visibility timeouts from Settings.queue_timeouts; {p}-job-events (for Pipes)
+             visibility timeouts from Settings.queue_timeouts; {p}-job-events (a single
+             events queue, for one web task)
+    topic    {p}-job-events (SNS; each web task subscribes its own {p}-web-events-<id>
+             queue at start-up, see adapters/aws/event_fanout)
     tables   {p}-jobs (GSIs status-created_at, status-completed_at, status-failed_at;
              stream NEW_IMAGE),
              {p}-segment-completions (stream), {p}-segment-progress (stream, TTL),
@@ -41,6 +44,7 @@ if TYPE_CHECKING:
         NotificationConfigurationFilterTypeDef,
         QueueConfigurationTypeDef,
     )
+    from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.literals import QueueAttributeNameType
 
@@ -167,6 +171,12 @@ def create_queue(
             QueueUrl=url, Attributes={"Policy": _s3_send_policy(queue_arn(sqs, url), s3_sources)}
         )
     return url
+
+
+def create_topic(sns: SNSClient, name: str) -> str:
+    """The job-events topic (idempotent: SNS returns the existing topic's ARN). Terraform
+    adds encryption at rest and the Pipes that publish to it; provision makes no Pipes."""
+    return sns.create_topic(Name=name)["TopicArn"]
 
 
 def _s3_send_policy(arn: str, buckets: Sequence[str]) -> str:
@@ -368,6 +378,7 @@ def provision(clients: AwsClients, prefix: str, settings: Settings) -> AwsSettin
             s3_sources=sources,
         )
     events_url = create_queue(clients.sqs, f"{prefix}-{JOB_EVENTS_QUEUE}", 30, None)
+    topic_arn = create_topic(clients.sns, f"{prefix}-{JOB_EVENTS_QUEUE}")
     routed = {route.queue for route in ROUTES}
     configure_notifications(
         clients.s3, buckets, {q: queue_arn(clients.sqs, urls[q]) for q in routed}
@@ -391,6 +402,8 @@ def provision(clients: AwsClients, prefix: str, settings: Settings) -> AwsSettin
             **{field: table_name for field, (table_name, _) in tables.items()},
             **{f"{q.value.replace('-', '_')}_queue_url": url for q, url in urls.items()},
             "job_events_queue_url": events_url,
+            "job_events_topic_arn": topic_arn,
+            "web_events_queue_prefix": f"{prefix}-web-events",
         }
     )
 

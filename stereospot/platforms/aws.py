@@ -4,7 +4,7 @@
     queues              SqsQueues (URLs from settings; DLQs from their redrive policies)
     jobs, completions, progress, reassembly_lock, invocations, push_subscriptions
                         DynamoDB tables
-    events              AwsJobEvents (the Pipes-fed queue, if one is configured)
+    events              AwsJobEvents (this task's queue of the job-events topic, if set)
     decoder             AwsMessageDecoder (S3 notifications and our own messages)
     scratch             the system temp dir (each task has its own disk)
     secret_key          STEREOSPOT_SECRET_KEY (else one per process)
@@ -28,6 +28,7 @@ from stereospot.adapters.aws.dynamodb_jobs import DynamoJobStore
 from stereospot.adapters.aws.dynamodb_progress import DynamoSegmentProgressStore
 from stereospot.adapters.aws.dynamodb_push import DynamoPushSubscriptionStore
 from stereospot.adapters.aws.dynamodb_reassembly import DynamoReassemblyLock
+from stereospot.adapters.aws.event_fanout import FanoutConfig, TaskQueue
 from stereospot.adapters.aws.job_events import AwsJobEvents
 from stereospot.adapters.aws.s3_events import AwsMessageDecoder
 from stereospot.adapters.aws.s3_storage import (
@@ -47,7 +48,15 @@ def _clients(settings: Settings) -> AwsClients:
 
 
 def _events(settings: Settings, clients: AwsClients) -> AwsJobEvents:
-    url = settings.aws.job_events_queue_url
+    """This task's own queue of the job-events topic when one is set (every web task
+    sees every event), else the single events queue, else none (the web app polls)."""
+    aws = settings.aws
+    if aws.job_events_topic_arn:
+        config = FanoutConfig(
+            topic_arn=aws.job_events_topic_arn, prefix=aws.web_events_queue_prefix
+        )
+        return AwsJobEvents(task_queue=TaskQueue(clients.sqs, clients.sns, config))
+    url = aws.job_events_queue_url
     queue = SqsQueue.open(clients.sqs, url, "job-events") if url else None
     return AwsJobEvents(queue)
 

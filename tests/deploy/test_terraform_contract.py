@@ -21,7 +21,7 @@ from stereospot.domain.routing import (
     QueueName,
 )
 from stereospot.entrypoints.workers.runner import QUEUES, Role
-from tests.deploy.hcl import APP, SETUP, all_module_dirs, app_module_dirs, load
+from tests.deploy.hcl import APP, SETUP, all_module_dirs, app_module_dirs, load, statements
 from tests.deploy.stack_spec import (
     JOB_EVENTS_QUEUE,
     STACK_JSON,
@@ -151,8 +151,15 @@ def test_the_env_file_has_exactly_names_the_settings_read() -> None:
     aws = {
         f"STEREOSPOT_AWS__{name.upper()}"
         for name in AwsSettings.model_fields
-        # emulators' endpoints and a client-side tuning knob are not the stack's names
-        if name not in ("endpoint_url", "sagemaker_runtime_url", "multipart_threshold_bytes")
+        # emulators' endpoints and a client-side tuning knob are not the stack's names; the
+        # single events queue is provision's one-web-task alternative to the topic
+        if name
+        not in (
+            "endpoint_url",
+            "sagemaker_runtime_url",
+            "multipart_threshold_bytes",
+            "job_events_queue_url",
+        )
     }
     assert aws <= rendered, (
         f"AwsSettings fields the env file lacks: {sorted(aws - rendered)}; add each to "
@@ -197,7 +204,37 @@ def test_workers_consume_the_queues_their_roles_do() -> None:
     consumes = load(MODULES / "ecs").locals["consumes"]
     assert consumes["media-worker"] == [q.value for q in QUEUES[Role.MEDIA]]
     assert consumes["video-worker"] == [q.value for q in QUEUES[Role.VIDEO]]
-    assert consumes["web"] == [JOB_EVENTS_QUEUE]
+    # The web tasks read their own queues of the job-events topic, not a shared queue.
+    assert consumes["web"] == []
+
+
+def test_every_job_event_stream_reaches_the_topic_every_web_task_subscribes_to() -> None:
+    events = load(MODULES / "events")
+    topic = events.resource("aws_sns_topic", "job_events")
+    assert topic["kms_master_key_id"]  # encrypted at rest
+    pipe = events.resource("aws_pipes_pipe", "this")
+    assert pipe["target"] == "${aws_sns_topic.job_events.arn}"
+    streams = {b.name: b.body for b in load(MODULES / "tables").outputs}["stream_arns"]
+    assert set(streams["value"]) == {
+        "jobs_table",
+        "segment_completions_table",
+        "segment_progress_table",
+    }
+    env = load(APP).locals["environment_all"]
+    assert env["STEREOSPOT_AWS__JOB_EVENTS_TOPIC_ARN"] == "${module.events.topic_arn}"
+    assert env["STEREOSPOT_AWS__WEB_EVENTS_QUEUE_PREFIX"] == "${local.web_events_prefix}"
+    assert load(APP).module("ecs")["web_events_prefix"] == "${local.web_events_prefix}"
+
+
+def test_the_web_role_manages_only_its_own_event_queues() -> None:
+    ecs = load(MODULES / "ecs")
+    assert ecs.locals["web_event_queues_arn"].endswith(":${var.web_events_prefix}-*")
+    [document] = [b.body for b in ecs.data_of_type("aws_iam_policy_document") if b.name == "task"]
+    by_sid = {s["sid"]: s for s in statements(document) if "sid" in s}
+    own = by_sid["OwnEventQueues"]
+    assert own["resources"] == ["${local.web_event_queues_arn}"]
+    assert "sqs:CreateQueue" in own["actions"] and "sqs:DeleteQueue" in own["actions"]
+    assert by_sid["SubscribeToJobEvents"]["resources"] == ["${var.job_events_topic_arn}"]
 
 
 def test_workers_scale_on_their_queues_to_zero_and_back() -> None:

@@ -11,6 +11,7 @@ from tests.deploy.hcl import APP, all_module_dirs, all_modules, load, statements
 # Actions with no resource-level permissions, where AWS requires "*" (each one says why).
 WILDCARD_RESOURCE_ACTIONS = {
     "ecr:GetAuthorizationToken": "a registry login token is account-wide",
+    "sqs:ListQueues": "lists queue URLs by name prefix (the web tasks' orphan sweep)",
     "cloudwatch:PutMetricData": "metrics have no ARN (limited by a namespace condition)",
     # SageMaker's VPC mode creates the network interfaces itself; none exists to name yet.
     "ec2:CreateNetworkInterface": "SageMaker VPC mode",

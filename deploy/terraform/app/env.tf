@@ -4,6 +4,9 @@
 # shell (stereospot aws smoke-test, stereospot submit).
 
 locals {
+  # Each web task makes its own queue of the job-events topic, named {this}-<task id>.
+  web_events_prefix = "${local.name}-web-events"
+
   environment_all = {
     STEREOSPOT_PLATFORM         = "aws"
     STEREOSPOT_PUBLIC_URL       = local.public_url
@@ -42,7 +45,8 @@ locals {
     STEREOSPOT_AWS__REASSEMBLY_QUEUE_URL      = module.queues.urls["reassembly"]
     STEREOSPOT_AWS__DELETION_QUEUE_URL        = module.queues.urls["deletion"]
     STEREOSPOT_AWS__INGEST_QUEUE_URL          = module.queues.urls["ingest"]
-    STEREOSPOT_AWS__JOB_EVENTS_QUEUE_URL      = module.queues.urls["job-events"]
+    STEREOSPOT_AWS__JOB_EVENTS_TOPIC_ARN      = module.events.topic_arn
+    STEREOSPOT_AWS__WEB_EVENTS_QUEUE_PREFIX   = local.web_events_prefix
     STEREOSPOT_AWS__SAGEMAKER_ENDPOINT        = module.inference.endpoint_name
   }
 

@@ -71,8 +71,7 @@ module "events" {
   source          = "./modules/events"
   name            = local.name
   stream_arns     = module.tables.stream_arns
-  queue_arn       = module.queues.arns["job-events"]
-  dead_letter_arn = module.queues.dlq_arns["job-events"]
+  dead_letter_arn = module.queues.arns["job-events"]
 }
 
 module "ecr" {
@@ -146,6 +145,8 @@ module "ecs" {
   dlq_arns               = module.queues.dlq_arns
   queue_names            = module.queues.names
   sagemaker_endpoint_arn = module.inference.endpoint_arn
+  job_events_topic_arn   = module.events.topic_arn
+  web_events_prefix      = local.web_events_prefix
   web                    = var.web
   media_worker           = var.media_worker
   video_worker           = var.video_worker

@@ -18,6 +18,7 @@ from stereospot.config import AwsSettings
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
 
 # Standard retries with backoff on throttling; enough connections for parallel transfers.
@@ -31,6 +32,7 @@ class AwsClients:
     s3: S3Client
     sqs: SQSClient
     dynamodb: DynamoDBClient
+    sns: SNSClient
     region: str
 
     @classmethod
@@ -54,6 +56,7 @@ class AwsClients:
             s3=session.client("s3", endpoint_url=endpoint, config=s3_config),
             sqs=session.client("sqs", endpoint_url=endpoint, config=_BASE_CONFIG),
             dynamodb=session.client("dynamodb", endpoint_url=endpoint, config=_BASE_CONFIG),
+            sns=session.client("sns", endpoint_url=endpoint, config=_BASE_CONFIG),
             region=aws.region,
         )
 

@@ -1,5 +1,6 @@
-"""Job events on AWS: DynamoDB stream records of the Jobs and SegmentCompletions tables,
-carried by EventBridge Pipes into an SQS queue, normalised into the domain's JobEvent.
+"""Job events on AWS: DynamoDB stream records of the Jobs, SegmentCompletions and
+SegmentProgress tables, carried by EventBridge Pipes to the job-events SNS topic and from
+there to each web task's own SQS queue (event_fanout), normalised into JobEvents.
 
 A Pipes message body holds one stream record, a JSON list of them, or `{"Records": [...]}`
 (a batch, as Lambda receives it). A record looks like (AWS documentation's shape):
@@ -26,7 +27,11 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from botocore.exceptions import ClientError
+
+from stereospot.adapters.aws.clients import error_code
 from stereospot.adapters.aws.dynamodb_items import from_item
+from stereospot.adapters.aws.event_fanout import TaskQueue
 from stereospot.domain.errors import InvalidJobId, MalformedMessage
 from stereospot.domain.ids import parse_job_id
 from stereospot.domain.model import JobStatus
@@ -38,6 +43,7 @@ SEGMENT_COMPLETED = "segment_completed"  # status of an event for a recorded seg
 SEGMENT_PROGRESS = "segment_progress"  # status of an event for a segment progress report
 _CHANGES = frozenset({"INSERT", "MODIFY"})
 _DRAIN_ROUNDS = 20  # receives of 10 per read_after, so one call stays short
+_MISSING_QUEUE = frozenset({"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"})
 
 
 def normalise(payload: object) -> list[JobEvent]:
@@ -122,23 +128,47 @@ def _moment(epoch_seconds: object) -> datetime | None:
 class AwsJobEvents:
     """JobEvents for the web app on AWS.
 
-    publish() does nothing: DynamoDB streams see every write. read_after() first drains the
-    Pipes queue (when configured) into an in-process log, then reads that log like the
-    other platforms do, so every SSE client of this process sees every event. Several web
-    processes would split the queue's messages between them: give each its own queue (an
-    SNS fan-out) before running more than one.
+    publish() does nothing: DynamoDB streams see every write. read_after() first drains
+    this task's queue into an in-process log, then reads that log like the other platforms
+    do, so every SSE client of this process sees every event.
+
+    The queue is either this task's own queue of the job-events topic (`task_queue`:
+    created by open() at start-up, or by the first read, and deleted by close(); see
+    event_fanout), so every web task gets every event; or one fixed queue (`queue`), which
+    only a single web task may read (several would split its messages between them).
     """
 
-    def __init__(self, queue: Queue | None, capacity: int = 10_000) -> None:
+    def __init__(
+        self,
+        queue: Queue | None = None,
+        capacity: int = 10_000,
+        task_queue: TaskQueue | None = None,
+    ) -> None:
         self._queue = queue
+        self._task_queue = task_queue
+        self._closed = False
         self._log: deque[JobEvent] = deque(maxlen=capacity)
         self._dropped = 0  # events that fell off the front of the log
         self._lock = threading.Lock()
 
     @property
     def has_source(self) -> bool:
-        """False without a queue: the web app then polls the stores instead."""
-        return self._queue is not None
+        """False without a queue or topic: the web app then polls the stores instead."""
+        return self._queue is not None or self._task_queue is not None
+
+    def open(self) -> None:
+        """Create and subscribe this task's queue (nothing to do for a fixed queue)."""
+        with self._lock:
+            self._closed = False
+            self._open()
+
+    def close(self) -> None:
+        """Unsubscribe and delete this task's queue (at exit)."""
+        with self._lock:
+            self._closed = True
+            if self._task_queue is not None:
+                self._task_queue.close()
+                self._queue = None
 
     def publish(self, event: JobEvent) -> None:
         """Nothing to do: the DynamoDB stream carries every change."""
@@ -153,11 +183,24 @@ class AwsJobEvents:
             events = [self._log[i] for i in range(offset, min(offset + limit, len(self._log)))]
             return events, str(start + len(events))
 
+    def _open(self) -> None:
+        if self._task_queue is not None and self._queue is None:
+            self._queue = self._task_queue.open()
+
     def _drain(self) -> None:
+        if not self._closed:
+            self._open()
         if self._queue is None:
             return
         for _ in range(_DRAIN_ROUNDS):
-            messages = self._queue.receive(max_messages=10)
+            try:
+                messages = self._queue.receive(max_messages=10)
+            except ClientError as exc:
+                if self._task_queue is None or error_code(exc) not in _MISSING_QUEUE:
+                    raise
+                log.warning("this task's event queue is gone; making it again")
+                self._queue = self._task_queue.reopen()
+                return
             if not messages:
                 return
             for message in messages:

@@ -24,9 +24,12 @@ from typing import TYPE_CHECKING
 import httpx
 
 from stereospot.adapters.inference.remote import (
+    RemoteOptions,
     backoff_s,
+    describe_error,
     invocation_request,
     is_retryable_status,
+    wait_until_ready,
 )
 from stereospot.domain.errors import BackendMisconfigured, InferenceError, MediaError
 from stereospot.domain.inference import InvocationResponse, failure_reason
@@ -44,7 +47,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _RETRY_AFTER_CAP_S = 30.0
-_PING_INTERVAL_S = 1.0
 
 
 class HttpInferenceBackend:
@@ -52,12 +54,8 @@ class HttpInferenceBackend:
         self,
         storage: ObjectStorage,
         url: str,
+        options: RemoteOptions | None = None,
         *,
-        connect_timeout_s: float = 5.0,
-        read_timeout_s: float = 1800.0,
-        retries: int = 4,
-        retry_base_s: float = 1.0,
-        ready_timeout_s: float = 300.0,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
@@ -67,13 +65,10 @@ class HttpInferenceBackend:
             )
         self._storage = storage
         self.url = url.rstrip("/")
-        self._retries = retries
-        self._retry_base_s = retry_base_s
-        self._read_timeout_s = read_timeout_s
-        self._ready_timeout_s = ready_timeout_s
+        self._options = options = options or RemoteOptions()
         self._sleep = sleep
         self._client = httpx.Client(
-            timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s),
+            timeout=httpx.Timeout(options.read_timeout_s, connect=options.connect_timeout_s),
             transport=transport,
         )
 
@@ -81,37 +76,24 @@ class HttpInferenceBackend:
     def from_settings(
         cls, settings: Settings, *, storage: ObjectStorage, scratch: ScratchSpace
     ) -> HttpInferenceBackend:
-        return cls(
-            storage,
-            settings.inference_url,
-            connect_timeout_s=settings.inference_connect_timeout_s,
-            read_timeout_s=settings.inference_read_timeout_s,
-            retries=settings.inference_retries,
-            retry_base_s=settings.inference_retry_base_s,
-            ready_timeout_s=settings.inference_ready_timeout_s,
-        )
+        return cls(storage, settings.inference_url, RemoteOptions.from_settings(settings))
 
     # ------------------------------------------------------------------ readiness
 
     def wait_ready(self) -> None:
         """Poll GET /ping until 200; BackendMisconfigured after the ready timeout."""
-        deadline = time.monotonic() + self._ready_timeout_s
-        last = "no answer"
-        while True:
-            try:
-                response = self._client.get(f"{self.url}/ping", timeout=5.0)
-                if response.status_code == 200:
-                    logger.info("inference server at %s is ready", self.url)
-                    return
-                last = f"/ping answered {response.status_code}"
-            except httpx.HTTPError as exc:
-                last = _describe(exc)
-            if time.monotonic() >= deadline:
-                raise BackendMisconfigured(
-                    f"the inference server at {self.url} was not ready within "
-                    f"{self._ready_timeout_s:.0f} s ({last})"
-                )
-            self._sleep(_PING_INTERVAL_S)
+        wait_until_ready(
+            self._not_ready,
+            server=f"the inference server at {self.url}",
+            timeout_s=self._options.ready_timeout_s,
+            errors=(httpx.HTTPError,),
+            sleep=self._sleep,
+        )
+        logger.info("inference server at %s is ready", self.url)
+
+    def _not_ready(self) -> str | None:
+        status = self._client.get(f"{self.url}/ping", timeout=5.0).status_code
+        return None if status == 200 else f"/ping answered {status}"
 
     # ------------------------------------------------------------------ converting
 
@@ -120,7 +102,7 @@ class HttpInferenceBackend:
     ) -> ConversionResult:
         extra = {"job_id": str(request.job_id), "segment_index": request.segment_index}
         body = invocation_request(self._storage, request).model_dump_json()
-        deadline = time.monotonic() + self._read_timeout_s
+        deadline = time.monotonic() + self._options.read_timeout_s
         failures = 0
         while True:
             wait_s, reason = self._attempt(body)
@@ -129,11 +111,11 @@ class HttpInferenceBackend:
             busy = wait_s > 0
             if not busy:
                 failures += 1
-                if failures > self._retries:
+                if failures > self._options.retries:
                     raise InferenceError(
                         f"the inference server at {self.url} failed {failures} times: {reason}"
                     )
-                wait_s = backoff_s(failures, self._retry_base_s)
+                wait_s = backoff_s(failures, self._options.retry_base_s)
             elif time.monotonic() + wait_s > deadline:
                 raise InferenceError(f"the inference server at {self.url} stayed busy: {reason}")
             logger.warning(
@@ -152,7 +134,7 @@ class HttpInferenceBackend:
                 headers={"Content-Type": "application/json"},
             )
         except httpx.HTTPError as exc:  # connection refused or reset, timeouts, bad framing
-            return 0.0, _describe(exc)
+            return 0.0, describe_error(exc)
         status = response.status_code
         if status == 200:
             stats = InvocationResponse.model_validate_json(response.content)
@@ -180,8 +162,3 @@ def _retry_after(response: httpx.Response) -> float | None:
         return min(_RETRY_AFTER_CAP_S, max(0.1, float(value)))
     except ValueError:
         return None
-
-
-def _describe(exc: httpx.HTTPError) -> str:
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

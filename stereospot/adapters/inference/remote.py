@@ -8,18 +8,80 @@ Error mapping (every remote backend):
 - connection errors, timeouts, 429, 503 and other 5xx: retried with exponential backoff
   and jitter; when retries run out, InferenceError (the queue retries the message, then
   dead-letters it and the job fails with the reason);
-- a misconfiguration found at start (no URL, no endpoint, unknown model):
-  BackendMisconfigured, which stops the worker with one line and exit status 78.
+- a misconfiguration found at start (no URL, no endpoint, unknown model, a server that is
+  not ready within STEREOSPOT_INFERENCE_READY_TIMEOUT_S): BackendMisconfigured, which stops
+  the worker with one line and exit status 78.
 """
 
 from __future__ import annotations
 
 import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from stereospot.domain.errors import BackendMisconfigured
 from stereospot.domain.inference import InvocationRequest
 from stereospot.domain.ports import ConversionRequest, ObjectStorage
+
+if TYPE_CHECKING:
+    from stereospot.config import Settings
+
+
+@dataclass(frozen=True)
+class RemoteOptions:
+    """How a backend talks to a server it calls (STEREOSPOT_INFERENCE_* settings)."""
+
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 1800.0  # one segment's conversion
+    retries: int = 4  # on connection errors, timeouts, 429 and 5xx
+    retry_base_s: float = 1.0  # the first retry's delay; doubles, half of it jittered
+    ready_timeout_s: float = 300.0  # how long wait_ready() waits at worker start
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RemoteOptions:
+        return cls(
+            connect_timeout_s=settings.inference_connect_timeout_s,
+            read_timeout_s=settings.inference_read_timeout_s,
+            retries=settings.inference_retries,
+            retry_base_s=settings.inference_retry_base_s,
+            ready_timeout_s=settings.inference_ready_timeout_s,
+        )
+
+
+def wait_until_ready(
+    not_ready: Callable[[], str | None],
+    *,
+    server: str,
+    timeout_s: float,
+    errors: tuple[type[Exception], ...],
+    sleep: Callable[[float], None] = time.sleep,
+    interval_s: float = 1.0,
+) -> None:
+    """Call `not_ready()` (None once the server is ready, else why not) every `interval_s`
+    until it answers None; one of `errors` raised by it counts as "not ready" too.
+    BackendMisconfigured naming `server` and the last reason after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            reason = not_ready()
+        except errors as exc:
+            reason = describe_error(exc)
+        if reason is None:
+            return
+        if time.monotonic() >= deadline:
+            raise BackendMisconfigured(
+                f"{server} was not ready within {timeout_s:.0f} s ({reason})"
+            )
+        sleep(interval_s)
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line: the exception's type and its message with whitespace collapsed."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def object_uri(storage: ObjectStorage, key: str) -> str:
@@ -58,4 +120,12 @@ def is_retryable_status(status: int) -> bool:
     return status == 429 or status >= 500
 
 
-__all__ = ["backoff_s", "invocation_request", "is_retryable_status", "object_uri"]
+__all__ = [
+    "RemoteOptions",
+    "backoff_s",
+    "describe_error",
+    "invocation_request",
+    "is_retryable_status",
+    "object_uri",
+    "wait_until_ready",
+]

@@ -28,7 +28,11 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from stereospot.adapters.inference.remote import invocation_request, object_uri
+from stereospot.adapters.inference.remote import (
+    invocation_request,
+    object_uri,
+    wait_until_ready,
+)
 from stereospot.domain import keys
 from stereospot.domain.errors import BackendMisconfigured, InferenceError
 from stereospot.domain.ports import (
@@ -103,28 +107,27 @@ class SageMakerBackend:
     def wait_ready(self) -> None:
         """Until the endpoint is InService; BackendMisconfigured if it is unknown, failed,
         or still not in service after the ready timeout."""
-        deadline = time.monotonic() + self._ready_timeout_s
-        while True:
-            try:
-                status = self._control.describe_endpoint(EndpointName=self.endpoint)[
-                    "EndpointStatus"
-                ]
-            except ClientError as exc:
-                message = exc.response.get("Error", {}).get("Message", str(exc))
-                raise BackendMisconfigured(
-                    f"the SageMaker endpoint {self.endpoint!r} cannot be used: {message}"
-                ) from None
-            if status == "InService":
-                logger.info("SageMaker endpoint %s is in service", self.endpoint)
-                return
-            if status in ("Failed", "OutOfService", "Deleting"):
-                raise BackendMisconfigured(f"the SageMaker endpoint {self.endpoint!r} is {status}")
-            if time.monotonic() >= deadline:
-                raise BackendMisconfigured(
-                    f"the SageMaker endpoint {self.endpoint!r} was not in service within "
-                    f"{self._ready_timeout_s:.0f} s (it is {status})"
-                )
-            self._sleep(_WAIT_STEP_S)
+        wait_until_ready(
+            self._not_in_service,
+            server=f"the SageMaker endpoint {self.endpoint!r}",
+            timeout_s=self._ready_timeout_s,
+            errors=(BotoCoreError,),  # endpoint unreachable: try again
+            sleep=self._sleep,
+            interval_s=_WAIT_STEP_S,
+        )
+        logger.info("SageMaker endpoint %s is in service", self.endpoint)
+
+    def _not_in_service(self) -> str | None:
+        try:
+            status = self._control.describe_endpoint(EndpointName=self.endpoint)["EndpointStatus"]
+        except ClientError as exc:
+            message = exc.response.get("Error", {}).get("Message", str(exc))
+            raise BackendMisconfigured(
+                f"the SageMaker endpoint {self.endpoint!r} cannot be used: {message}"
+            ) from None
+        if status in ("Failed", "OutOfService", "Deleting"):
+            raise BackendMisconfigured(f"the SageMaker endpoint {self.endpoint!r} is {status}")
+        return None if status == "InService" else f"it is {status}"
 
     def convert(
         self, request: ConversionRequest, on_progress: ProgressCallback | None = None

@@ -26,9 +26,12 @@ from urllib.parse import urlparse
 import numpy as np
 
 from stereospot.adapters.inference.remote import (
+    RemoteOptions,
     backoff_s,
+    describe_error,
     invocation_request,
     is_retryable_status,
+    wait_until_ready,
 )
 from stereospot.domain.errors import BackendMisconfigured, InferenceError, MediaError
 from stereospot.domain.inference import failure_reason
@@ -47,7 +50,6 @@ logger = logging.getLogger(__name__)
 
 INPUT = "request"
 OUTPUT = "status"
-_POLL_S = 1.0
 
 
 class TritonInferenceBackend:
@@ -55,13 +57,9 @@ class TritonInferenceBackend:
         self,
         storage: ObjectStorage,
         url: str,
+        options: RemoteOptions | None = None,
         *,
         model: str = "stereo",
-        connect_timeout_s: float = 5.0,
-        read_timeout_s: float = 1800.0,
-        retries: int = 4,
-        retry_base_s: float = 1.0,
-        ready_timeout_s: float = 300.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         parsed = urlparse(url)
@@ -75,53 +73,39 @@ class TritonInferenceBackend:
         self._storage = storage
         self.url = url
         self.model = model
-        self._retries = retries
-        self._retry_base_s = retry_base_s
-        self._ready_timeout_s = ready_timeout_s
+        self._options = options = options or RemoteOptions()
         self._sleep = sleep
         self._datatype = "BYTES"
         self._client = triton_http.InferenceServerClient(
             parsed.netloc,
             ssl=parsed.scheme == "https",
-            connection_timeout=connect_timeout_s,
-            network_timeout=read_timeout_s,
+            connection_timeout=options.connect_timeout_s,
+            network_timeout=options.read_timeout_s,
         )
 
     @classmethod
     def from_settings(
         cls, settings: Settings, *, storage: ObjectStorage, scratch: ScratchSpace
     ) -> TritonInferenceBackend:
-        return cls(
-            storage,
-            settings.inference_url,
-            model=settings.triton_model,
-            connect_timeout_s=settings.inference_connect_timeout_s,
-            read_timeout_s=settings.inference_read_timeout_s,
-            retries=settings.inference_retries,
-            retry_base_s=settings.inference_retry_base_s,
-            ready_timeout_s=settings.inference_ready_timeout_s,
-        )
+        options = RemoteOptions.from_settings(settings)
+        return cls(storage, settings.inference_url, options, model=settings.triton_model)
 
     def wait_ready(self) -> None:
         """Until the model is ready; its input's datatype is read then."""
-        deadline = time.monotonic() + self._ready_timeout_s
-        last = "no answer"
-        while True:
-            try:
-                if self._client.is_model_ready(self.model):
-                    metadata = self._client.get_model_metadata(self.model)
-                    self._datatype = _input_datatype(metadata)
-                    logger.info("Triton model %s at %s is ready", self.model, self.url)
-                    return
-                last = f"the model {self.model!r} is not ready (is it in the repository?)"
-            except Exception as exc:  # tritonclient raises its own and socket errors
-                last = " ".join(str(exc).split()) or type(exc).__name__
-            if time.monotonic() >= deadline:
-                raise BackendMisconfigured(
-                    f"the Triton server at {self.url} was not ready within "
-                    f"{self._ready_timeout_s:.0f} s ({last})"
-                )
-            self._sleep(_POLL_S)
+        wait_until_ready(
+            self._not_ready,
+            server=f"the Triton server at {self.url}",
+            timeout_s=self._options.ready_timeout_s,
+            errors=(Exception,),  # tritonclient raises its own and socket errors
+            sleep=self._sleep,
+        )
+        logger.info("Triton model %s at %s is ready", self.model, self.url)
+
+    def _not_ready(self) -> str | None:
+        if not self._client.is_model_ready(self.model):
+            return f"the model {self.model!r} is not ready (is it in the repository?)"
+        self._datatype = _input_datatype(self._client.get_model_metadata(self.model))
+        return None
 
     def convert(
         self, request: ConversionRequest, on_progress: ProgressCallback | None = None
@@ -134,11 +118,11 @@ class TritonInferenceBackend:
             if reason is None:
                 return ConversionResult(completed=True, output_event=False)
             failures += 1
-            if failures > self._retries:
+            if failures > self._options.retries:
                 raise InferenceError(
                     f"the Triton server at {self.url} failed {failures} times: {reason}"
                 )
-            wait_s = backoff_s(failures, self._retry_base_s)
+            wait_s = backoff_s(failures, self._options.retry_base_s)
             logger.warning(
                 "inference attempt failed (%s); retrying in %.1f s", reason, wait_s, extra=extra
             )
@@ -153,7 +137,7 @@ class TritonInferenceBackend:
                 self.model, [tensor], outputs=[self._http.InferRequestedOutput(OUTPUT)]
             )
         except Exception as exc:  # connection refused/reset, timeouts, Triton errors
-            return " ".join(str(exc).split()) or type(exc).__name__
+            return describe_error(exc)
         status = _decode(result.as_numpy(OUTPUT))
         code = int(status.get("code", 500))
         if code == 200:

@@ -38,6 +38,12 @@ class SqliteJobEvents:
         self._retain = retain
         self._db.ensure_schema(_SCHEMA)
 
+    def open(self) -> None:
+        """Nothing to set up: every reader reads the same log."""
+
+    def close(self) -> None:
+        """Nothing to tear down."""
+
     def publish(self, event: JobEvent) -> None:
         with self._db.write() as db:
             seq = db.execute(

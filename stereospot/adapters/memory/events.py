@@ -12,6 +12,12 @@ class MemoryJobEvents:
         self._log: list[JobEvent] = []
         self._lock = threading.Lock()
 
+    def open(self) -> None:
+        """Nothing to set up: every reader reads the same log."""
+
+    def close(self) -> None:
+        """Nothing to tear down."""
+
     def publish(self, event: JobEvent) -> None:
         with self._lock:
             self._log.append(event)

@@ -13,9 +13,9 @@ from uuid import UUID
 from stereospot.domain import keys
 from stereospot.domain.errors import MediaError
 from stereospot.domain.model import Job, JobStatus
-from stereospot.domain.services.deps import Deps
 from stereospot.domain.services.jobs import fail_job
 from stereospot.domain.services.reassembly import trigger_if_ready
+from stereospot.domain.services.roles import Chunking, HasPolicy, HasStorage
 from stereospot.domain.services.support import context, publish, update_job
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ class SourceNotReady(Exception):
     """The job is still downloading its source; the message will be retried."""
 
 
-def chunk_source(deps: Deps, job_id: UUID) -> None:
+def chunk_source(deps: Chunking, job_id: UUID) -> None:
     job = deps.jobs.get(job_id)
     if job is None or job.status is JobStatus.DELETED:
         _remove_stray_source(deps, job_id)
@@ -48,14 +48,14 @@ def chunk_source(deps: Deps, job_id: UUID) -> None:
     _split_and_store(deps, job)
 
 
-def _remove_stray_source(deps: Deps, job_id: UUID) -> None:
+def _remove_stray_source(deps: HasStorage, job_id: UUID) -> None:
     """An upload that landed after its job was removed (a presigned PUT cannot be
     revoked) would outlive the cleanup: remove whatever it left."""
     removed = sum(deps.storage.delete_prefix(prefix) for prefix in keys.job_prefixes(job_id))
     log.info("no chunking: job is gone (%d stray objects removed)", removed, extra=context(job_id))
 
 
-def _start(deps: Deps, job_id: UUID) -> Job | None:
+def _start(deps: Chunking, job_id: UUID) -> Job | None:
     size = deps.storage.size(keys.source_key(job_id))
     if size is None:
         log.warning("source event but no source object", extra=context(job_id))
@@ -77,7 +77,7 @@ def _start(deps: Deps, job_id: UUID) -> Job | None:
     return started
 
 
-def _too_large(deps: Deps, job: Job) -> str | None:
+def _too_large(deps: HasPolicy, job: Job) -> str | None:
     """Presigned S3 PUTs cannot cap a size, so the limit is enforced here too."""
     limit = deps.policy.max_upload_bytes
     if job.source_size is None or job.source_size <= limit:
@@ -88,7 +88,7 @@ def _too_large(deps: Deps, job: Job) -> str | None:
     )
 
 
-def _split_and_store(deps: Deps, job: Job) -> None:
+def _split_and_store(deps: Chunking, job: Job) -> None:
     if reason := _too_large(deps, job):
         fail_job(deps, job.id, reason)
         return

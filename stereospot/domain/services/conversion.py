@@ -19,9 +19,9 @@ from stereospot.domain.inference import failure_reason
 from stereospot.domain.messages import SegmentReady
 from stereospot.domain.model import Job, JobStatus, SegmentCompletion, SegmentProgress
 from stereospot.domain.ports import ConversionRequest, Invocation, ProgressCallback
-from stereospot.domain.services.deps import Deps
 from stereospot.domain.services.jobs import fail_job
 from stereospot.domain.services.reassembly import trigger_if_ready
+from stereospot.domain.services.roles import Converting, RecordingOutputs, ReportingProgress
 from stereospot.domain.services.support import (
     context,
     notify_outcome,
@@ -46,7 +46,7 @@ def location_key(location: str) -> str:
 
 
 def handle_segment_ready(
-    deps: Deps,
+    deps: Converting,
     job_id: UUID,
     segment_index: int,
     total_segments: int,
@@ -119,7 +119,7 @@ class ProgressReporter:
     must not stop a conversion."""
 
     def __init__(
-        self, deps: Deps, job: Job, segment_index: int, inner: ProgressCallback | None
+        self, deps: ReportingProgress, job: Job, segment_index: int, inner: ProgressCallback | None
     ) -> None:
         self._deps = deps
         self._job = job
@@ -187,7 +187,7 @@ def slot_holder(job_id: UUID, segment_index: int) -> str:
 
 
 def _take_slot(
-    deps: Deps, holder: str, total_segments: int, input_key: str, request: ConversionRequest
+    deps: Converting, holder: str, total_segments: int, input_key: str, request: ConversionRequest
 ) -> bool:
     """An in-flight slot for an async invocation (the cap holds across every video worker),
     or, when all are taken, the segment offered again in a while (a new message, so waiting
@@ -212,7 +212,7 @@ def _take_slot(
     return False
 
 
-def handle_output_object(deps: Deps, key: str) -> None:
+def handle_output_object(deps: RecordingOutputs, key: str) -> None:
     """React to a new object under jobs/ (or an async inference result)."""
     if key.startswith(_INFERENCE_PREFIXES):
         _handle_inference_result(deps, key)
@@ -231,7 +231,7 @@ def handle_output_object(deps: Deps, key: str) -> None:
             log.warning("ignoring output event for input key %r", key)
 
 
-def _record_completion(deps: Deps, job_id: UUID, index: int, key: str) -> None:
+def _record_completion(deps: RecordingOutputs, job_id: UUID, index: int, key: str) -> None:
     extra = context(job_id, index)
     job = deps.jobs.get(job_id)
     if job is None or job.status.is_terminal:
@@ -253,7 +253,7 @@ def _record_completion(deps: Deps, job_id: UUID, index: int, key: str) -> None:
     trigger_if_ready(deps, job_id)
 
 
-def _complete(deps: Deps, job_id: UUID) -> None:
+def _complete(deps: RecordingOutputs, job_id: UUID) -> None:
     if not deps.storage.exists(keys.final_key(job_id)):
         log.warning("completion signal without final.mp4; ignored", extra=context(job_id))
         return
@@ -282,7 +282,7 @@ def _complete(deps: Deps, job_id: UUID) -> None:
     notify_outcome(deps, completed)
 
 
-def _handle_inference_result(deps: Deps, key: str) -> None:
+def _handle_inference_result(deps: RecordingOutputs, key: str) -> None:
     """A SageMaker async response (status JSON: the server wrote the segment itself) or
     failure object arrived: complete or fail the segment, then free its in-flight slot."""
     invocation = deps.invocations.get(key, deps.clock.now())

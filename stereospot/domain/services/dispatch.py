@@ -18,15 +18,15 @@ from stereospot.domain.messages import (
 from stereospot.domain.ports import ProgressCallback
 from stereospot.domain.routing import QueueName, route
 from stereospot.domain.services import pipeline
-from stereospot.domain.services.deps import Deps
 from stereospot.domain.services.jobs import fail_job
+from stereospot.domain.services.roles import DeadLettering, Working
 from stereospot.domain.services.support import context
 
 log = logging.getLogger(__name__)
 
 
 def handle_message(
-    deps: Deps,
+    deps: Working,
     queue: QueueName,
     message: Message,
     message_id: str,
@@ -61,7 +61,7 @@ def handle_message(
 
 
 def _handle_object(
-    deps: Deps, queue: QueueName, key: str, on_progress: ProgressCallback | None
+    deps: Working, queue: QueueName, key: str, on_progress: ProgressCallback | None
 ) -> None:
     if route(key) is not queue:
         log.warning("ignoring %r: it is not for the %s queue", key, queue.value)
@@ -101,7 +101,7 @@ def job_id_of(message: Message) -> UUID | None:
     return message.job_id
 
 
-def handle_dead_letter(deps: Deps, message: Message, attempts: int) -> None:
+def handle_dead_letter(deps: DeadLettering, message: Message, attempts: int) -> None:
     """A message kept failing (or can never succeed): fail its job, so it is not left
     waiting forever. The reason is a sentence; what went wrong is in the worker's log."""
     job_id = job_id_of(message)

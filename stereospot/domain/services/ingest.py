@@ -13,8 +13,8 @@ from stereospot.domain import keys
 from stereospot.domain.errors import FetchError
 from stereospot.domain.messages import IngestRequested
 from stereospot.domain.model import Job, JobStatus
-from stereospot.domain.services.deps import Deps
 from stereospot.domain.services.jobs import fail_job, title_from_url
+from stereospot.domain.services.roles import Ingesting
 from stereospot.domain.services.support import context, publish, update_job
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 _INGESTABLE = (JobStatus.CREATED, JobStatus.INGESTING)
 
 
-def ingest(deps: Deps, message: IngestRequested) -> None:
+def ingest(deps: Ingesting, message: IngestRequested) -> None:
     job_id = message.job_id
     job = deps.jobs.get(job_id)
     if job is None or job.status not in _INGESTABLE:

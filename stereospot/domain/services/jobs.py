@@ -24,7 +24,19 @@ from stereospot.domain.messages import DeletionRequested, IngestRequested, Platf
 from stereospot.domain.model import Job, JobStatus
 from stereospot.domain.ports import Page, PushSubscription
 from stereospot.domain.routing import QueueName
-from stereospot.domain.services.deps import Deps
+from stereospot.domain.services.roles import (
+    Announcing,
+    Expiring,
+    Failing,
+    HasJobs,
+    HasStorage,
+    Linking,
+    Listing,
+    Reading,
+    Removing,
+    Requesting,
+    Subscribing,
+)
 from stereospot.domain.services.support import (
     context,
     notify_outcome,
@@ -64,7 +76,7 @@ __all__ = [
 
 
 def create_job(
-    deps: Deps, *, output_format: StereoFormat, settings: ConversionSettings, title: str = ""
+    deps: Announcing, *, output_format: StereoFormat, settings: ConversionSettings, title: str = ""
 ) -> Job:
     job = Job(
         id=new_job_id(),
@@ -99,7 +111,7 @@ def _check_url(url: str) -> str:
 
 
 def create_job_from_url(
-    deps: Deps,
+    deps: Requesting,
     *,
     url: str,
     output_format: StereoFormat,
@@ -134,14 +146,14 @@ def create_job_from_url(
     return job
 
 
-def get_visible_job(deps: Deps, job_id: UUID) -> Job:
+def get_visible_job(deps: HasJobs, job_id: UUID) -> Job:
     job = deps.jobs.get(job_id)
     if job is None or not job.visible:
         raise JobNotFound(f"There is no job {job_id}.")
     return job
 
 
-def request_upload_url(deps: Deps, job_id: UUID, filename: str | None) -> str:
+def request_upload_url(deps: Linking, job_id: UUID, filename: str | None) -> str:
     job = get_visible_job(deps, job_id)
     if job.status is not JobStatus.CREATED:
         raise IllegalTransition(
@@ -155,7 +167,7 @@ def request_upload_url(deps: Deps, job_id: UUID, filename: str | None) -> str:
     )
 
 
-def source_received(deps: Deps, key: str) -> None:
+def source_received(deps: Announcing, key: str) -> None:
     """An upload this process received has landed: tell the live pages (the job shows
     "Uploaded, waiting to start" before a worker takes it). Other keys: nothing."""
     try:
@@ -168,11 +180,11 @@ def source_received(deps: Deps, key: str) -> None:
             publish(deps, job, uploaded=True)
 
 
-def job_progress(deps: Deps, job: Job) -> policies.Progress:
+def job_progress(deps: Reading, job: Job) -> policies.Progress:
     return jobs_progress(deps, [job])[0]
 
 
-def jobs_progress(deps: Deps, jobs: Sequence[Job]) -> list[policies.Progress]:
+def jobs_progress(deps: Reading, jobs: Sequence[Job]) -> list[policies.Progress]:
     """Each job's progress, with the ETA's average rate read once for them all (the
     dashboard's stream polls every second)."""
     if not jobs:
@@ -190,7 +202,7 @@ def jobs_progress(deps: Deps, jobs: Sequence[Job]) -> list[policies.Progress]:
     return shown
 
 
-def awaits_upload(deps: Deps, job: Job) -> bool:
+def awaits_upload(deps: HasStorage, job: Job) -> bool:
     """Created for an upload that has not arrived (no link to fetch, no source stored)."""
     return (
         job.status is JobStatus.CREATED
@@ -199,7 +211,7 @@ def awaits_upload(deps: Deps, job: Job) -> bool:
     )
 
 
-def list_in_progress(deps: Deps, limit: int = 100) -> list[Job]:
+def list_in_progress(deps: Listing, limit: int = 100) -> list[Job]:
     """Jobs under way, newest first. A job still waiting for its file is not listed: it
     was left behind unless its upload is running in the page that created it."""
     return [job for job in deps.jobs.list_in_progress(limit) if not awaits_upload(deps, job)]
@@ -209,7 +221,7 @@ def _give_up(reason: str, now: datetime) -> Callable[[Job], Job | None]:
     return lambda job: job.fail(reason, at=now) if job.status is JobStatus.CREATED else None
 
 
-def remove_abandoned_uploads(deps: Deps, limit: int = 1000) -> int:
+def remove_abandoned_uploads(deps: Expiring, limit: int = 1000) -> int:
     """Remove the jobs that waited longer than policy.abandoned_upload_s for their file;
     how many. Run now and then by the media worker (idempotent)."""
     older_than = deps.policy.abandoned_upload_s
@@ -231,17 +243,17 @@ def remove_abandoned_uploads(deps: Deps, limit: int = 1000) -> int:
     return removed
 
 
-def list_completed(deps: Deps, limit: int = 20, cursor: str | None = None) -> Page:
+def list_completed(deps: HasJobs, limit: int = 20, cursor: str | None = None) -> Page:
     return deps.jobs.list_completed(limit, cursor)
 
 
-def list_failed(deps: Deps, limit: int = 20, cursor: str | None = None) -> Page:
+def list_failed(deps: HasJobs, limit: int = 20, cursor: str | None = None) -> Page:
     """Failed jobs, newest failure first (ValueError for a cursor the store cannot read)."""
     return deps.jobs.list_failed(limit, cursor)
 
 
 def download_url(
-    deps: Deps, job_id: UUID, *, attachment: bool, expires_s: int | None = None
+    deps: Linking, job_id: UUID, *, attachment: bool, expires_s: int | None = None
 ) -> str:
     job = get_visible_job(deps, job_id)
     if job.status is not JobStatus.COMPLETED:
@@ -253,7 +265,7 @@ def download_url(
     )
 
 
-def poster(deps: Deps, job_id: UUID) -> bytes:
+def poster(deps: Linking, job_id: UUID) -> bytes:
     """The completed result's poster frame (JPEG); JobNotFound when there is none."""
     job = get_visible_job(deps, job_id)
     key = keys.poster_key(job_id)
@@ -262,7 +274,7 @@ def poster(deps: Deps, job_id: UUID) -> bytes:
     return deps.storage.get_bytes(key)
 
 
-def fail_job(deps: Deps, job_id: UUID, reason: str) -> Job | None:
+def fail_job(deps: Failing, job_id: UUID, reason: str) -> Job | None:
     """Mark the job failed with a reason a person can read; None if missing or terminal."""
     now = deps.clock.now()
     failed = update_job(
@@ -276,7 +288,7 @@ def fail_job(deps: Deps, job_id: UUID, reason: str) -> Job | None:
     return failed
 
 
-def cancel_job(deps: Deps, job_id: UUID) -> Job:
+def cancel_job(deps: Announcing, job_id: UUID) -> Job:
     """Give up a job that is still waiting for its video: it fails with CANCELLED_REASON,
     so it can be removed. Only CREATED jobs (IllegalTransition otherwise); cancelling a
     job cancelled already returns it unchanged. A source that lands afterwards is ignored
@@ -311,7 +323,7 @@ def _not_cancellable(job: Job) -> str:
     )
 
 
-def request_deletion(deps: Deps, job_id: UUID) -> Job:
+def request_deletion(deps: Removing, job_id: UUID) -> Job:
     """Soft delete (status first), then ask for the cleanup; only completed or failed jobs."""
 
     def soft_delete(job: Job) -> Job | None:
@@ -340,6 +352,6 @@ def request_deletion(deps: Deps, job_id: UUID) -> Job:
     return deleted
 
 
-def subscribe_push(deps: Deps, job_id: UUID, subscription: PushSubscription) -> None:
+def subscribe_push(deps: Subscribing, job_id: UUID, subscription: PushSubscription) -> None:
     get_visible_job(deps, job_id)
     deps.push_subscriptions.add(job_id, subscription)

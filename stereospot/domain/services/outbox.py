@@ -18,7 +18,7 @@ import logging
 from datetime import datetime
 
 from stereospot.domain.model import Job
-from stereospot.domain.services.deps import Deps
+from stereospot.domain.services.roles import Outbox
 from stereospot.domain.services.support import context, notify_outcome
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ def _finished_at(job: Job) -> datetime | None:
     return job.completed_at or job.failed_at
 
 
-def pending_notifications(deps: Deps) -> list[Job]:
+def pending_notifications(deps: Outbox) -> list[Job]:
     now = deps.clock.now()
     grace, horizon = deps.policy.notify_grace_s, deps.policy.notify_horizon_s
     pending = []
@@ -45,7 +45,7 @@ def pending_notifications(deps: Deps) -> list[Job]:
     return pending
 
 
-def sweep_notifications(deps: Deps) -> int:
+def sweep_notifications(deps: Outbox) -> int:
     """Notify the finished jobs whose notification was lost; how many."""
     pending = pending_notifications(deps)
     for job in pending:

@@ -17,8 +17,8 @@ from stereospot.domain.errors import MediaError
 from stereospot.domain.messages import ReassemblyRequested
 from stereospot.domain.model import Job, JobStatus
 from stereospot.domain.routing import QueueName
-from stereospot.domain.services.deps import Deps
 from stereospot.domain.services.jobs import fail_job
+from stereospot.domain.services.roles import Reassembling, Triggering
 from stereospot.domain.services.support import context, publish, update_job
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 _REASSEMBLABLE = (JobStatus.CHUNKING_COMPLETE, JobStatus.REASSEMBLING)
 
 
-def trigger_if_ready(deps: Deps, job_id: UUID) -> bool:
+def trigger_if_ready(deps: Triggering, job_id: UUID) -> bool:
     """If every segment is converted and chunking is recorded, start reassembly once.
 
     Returns True iff this call found the job ready (and sent the request).
@@ -53,7 +53,7 @@ def trigger_if_ready(deps: Deps, job_id: UUID) -> bool:
     return True
 
 
-def reassemble(deps: Deps, job_id: UUID, claimant: str) -> None:
+def reassemble(deps: Reassembling, job_id: UUID, claimant: str) -> None:
     """Join the converted segments and the source audio into final.mp4, then write the
     .reassembly-done marker (the completion signal). `claimant` is the queue message id."""
     job = deps.jobs.get(job_id)
@@ -83,7 +83,7 @@ def reassemble(deps: Deps, job_id: UUID, claimant: str) -> None:
     log.info("reassembled", extra=context(job_id))
 
 
-def _claim(deps: Deps, job_id: UUID, claimant: str) -> bool:
+def _claim(deps: Reassembling, job_id: UUID, claimant: str) -> bool:
     now = deps.clock.now()
     lease = deps.policy.reassembly_lease_s
     if deps.reassembly_lock.claim(job_id, claimant, now, lease):
@@ -95,7 +95,7 @@ def _claim(deps: Deps, job_id: UUID, claimant: str) -> bool:
     return False
 
 
-def _join(deps: Deps, job_id: UUID, total: int) -> None:
+def _join(deps: Reassembling, job_id: UUID, total: int) -> None:
     with deps.scratch.directory() as work:
         segments = []
         for index in range(total):
@@ -110,7 +110,7 @@ def _join(deps: Deps, job_id: UUID, total: int) -> None:
         deps.storage.put_file(keys.final_key(job_id), final)
 
 
-def _poster(deps: Deps, job_id: UUID, final: Path, out: Path) -> None:
+def _poster(deps: Reassembling, job_id: UUID, final: Path, out: Path) -> None:
     """The poster goes first: final.mp4's event completes the job. Without one the page
     simply shows no poster, so a failure here never fails the job."""
     try:

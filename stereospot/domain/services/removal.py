@@ -6,13 +6,13 @@ import logging
 from uuid import UUID
 
 from stereospot.domain import keys
-from stereospot.domain.services.deps import Deps
+from stereospot.domain.services.roles import Cleaning
 from stereospot.domain.services.support import context
 
 log = logging.getLogger(__name__)
 
 
-def cleanup_job(deps: Deps, job_id: UUID) -> None:
+def cleanup_job(deps: Cleaning, job_id: UUID) -> None:
     job = deps.jobs.get(job_id)
     if job is not None and job.visible:
         log.warning("cleanup refused: the job was not removed", extra=context(job_id))

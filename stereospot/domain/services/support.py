@@ -8,8 +8,8 @@ from uuid import UUID
 
 from stereospot.domain.errors import ConditionFailed
 from stereospot.domain.model import Job
-from stereospot.domain.ports import JobEvent, SubscriptionGone
-from stereospot.domain.services.deps import Deps
+from stereospot.domain.ports import JobEvent, PushUndelivered, SubscriptionGone
+from stereospot.domain.services.roles import HasJobs, Notifying, Publishing, Pushing
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def context(job_id: UUID, segment_index: int | None = None) -> dict[str, object]
     return extra
 
 
-def update_job(deps: Deps, job_id: UUID, change: Callable[[Job], Job | None]) -> Job | None:
+def update_job(deps: HasJobs, job_id: UUID, change: Callable[[Job], Job | None]) -> Job | None:
     """Read the job, apply `change`, save conditionally; on a lost race, read and try again.
 
     `change` returns the new job, or None when there is nothing to do (then so do we).
@@ -45,7 +45,7 @@ def update_job(deps: Deps, job_id: UUID, change: Callable[[Job], Job | None]) ->
     raise ConditionFailed(f"job {job_id} kept changing; gave up after {MAX_SAVE_ATTEMPTS} tries")
 
 
-def publish(deps: Deps, job: Job, segments_done: int | None = None, **detail: object) -> None:
+def publish(deps: Publishing, job: Job, segments_done: int | None = None, **detail: object) -> None:
     """Tell SSE/push listeners about a change. A failure to publish never fails the caller."""
     event = JobEvent(
         job_id=job.id,
@@ -60,13 +60,16 @@ def publish(deps: Deps, job: Job, segments_done: int | None = None, **detail: ob
         log.exception("could not publish a job event", extra=context(job.id))
 
 
-def send_push(deps: Deps, job: Job, payload: dict[str, object]) -> int | None:
-    """Notify every push subscription of the job; returns how many were sent (None when
-    the subscriptions could not be read: nothing was tried).
+def send_push(deps: Pushing, job: Job, payload: dict[str, object]) -> int | None:
+    """Notify every push subscription of the job; returns how many were sent, or None when
+    the job must be notified again later: its subscriptions could not be read, or a push
+    service was still busy or unreachable after the sender's retries (PushUndelivered).
 
-    A subscription the push service says is gone is removed; any other error is logged.
+    A subscription the push service says is gone is removed; any other error (a request
+    the service refuses for good) is logged and not tried again.
     """
     sent = 0
+    undelivered = False
     try:
         subscriptions = deps.push_subscriptions.list(job.id)
     except Exception:
@@ -82,18 +85,21 @@ def send_push(deps: Deps, job: Job, payload: dict[str, object]) -> int | None:
                 deps.push_subscriptions.remove(job.id, subscription.endpoint)
             except Exception:
                 log.exception("could not remove a push subscription", extra=context(job.id))
+        except PushUndelivered as exc:
+            log.warning("push not delivered; the sweep tries again: %s", exc, extra=context(job.id))
+            undelivered = True
         except Exception:
             log.exception("could not send a push notification", extra=context(job.id))
-    return sent
+    return None if undelivered else sent
 
 
-def notify_outcome(deps: Deps, job: Job) -> None:
+def notify_outcome(deps: Notifying, job: Job) -> None:
     """Push the job's outcome to its subscribers, then record that it was told
     (notified_at). A process that dies in between leaves notified_at unset, and the
     outbox sweep (or the redelivered message) sends it again: at least once, and the
     browser shows a repeat in place of the first (same tag)."""
     if send_push(deps, job, push_payload(job)) is None:
-        return  # the store is unreachable: the sweep tries again
+        return  # not everyone could be told: the sweep tries again (repeats replace)
     now = deps.clock.now()
     try:
         update_job(

@@ -20,7 +20,7 @@ from stereospot.domain.formats import ConversionSettings
 from stereospot.domain.ids import parse_job_id
 from stereospot.domain.model import Job, JobStatus
 from stereospot.domain.services import jobs as usecases
-from stereospot.domain.services.deps import Deps
+from stereospot.domain.services.roles import Linking, Reading, Requesting, WebPorts
 from stereospot.entrypoints.web.api_models import (
     Accepted,
     ApiError,
@@ -43,7 +43,7 @@ from stereospot.entrypoints.web.urls import ClientUrls
 _FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
 
 
-def create(deps: Deps, body: CreateJob) -> Job:
+def create(deps: Requesting, body: CreateJob) -> Job:
     settings = ConversionSettings(
         divergence=body.divergence,
         convergence=body.convergence,
@@ -63,7 +63,7 @@ def create(deps: Deps, body: CreateJob) -> Job:
     )
 
 
-def _signed_links(deps: Deps, view: JobView) -> tuple[str | None, str | None]:
+def _signed_links(deps: Linking, view: JobView) -> tuple[str | None, str | None]:
     if view.job.status is not JobStatus.COMPLETED:
         return None, None
     download = usecases.download_url(deps, view.id, attachment=True)
@@ -71,7 +71,7 @@ def _signed_links(deps: Deps, view: JobView) -> tuple[str | None, str | None]:
     return download, stream
 
 
-def _load(deps: Deps, job: Job) -> tuple[JobView, str | None, str | None]:
+def _load(deps: Reading, job: Job) -> tuple[JobView, str | None, str | None]:
     view = view_of(deps, job)
     return (view, *_signed_links(deps, view))
 
@@ -114,7 +114,7 @@ def job_out(
     )
 
 
-def blueprint(deps: Deps, security: Security, client_url: ClientUrls) -> Blueprint:
+def blueprint(deps: WebPorts, security: Security, client_url: ClientUrls) -> Blueprint:
     """The JSON API on `deps`; writes checked by `security`, links re-based by `client_url`."""
     blueprint = Blueprint("api", __name__, url_prefix="/api")
     blueprint.before_request(security.require_same_origin)

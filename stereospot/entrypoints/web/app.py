@@ -6,6 +6,7 @@ where the platform has this app serve its signed links (local), the signed-file 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from functools import partial
 from typing import Any
@@ -137,6 +138,21 @@ def create_app(container: Application | None = None) -> Quart:
     app.register_blueprint(playlists.blueprint(deps, client_url, settings.playlist_url_expiry_s))
     if file_server is not None:  # the platform has this app serve its signed links
         app.register_blueprint(files.blueprint(deps, file_server))
+
+    @app.before_serving
+    async def _open_job_events() -> None:
+        # AWS: this task's own queue of the job-events topic (the first read retries).
+        try:
+            await asyncio.to_thread(deps.events.open)
+        except Exception:
+            logger.exception("could not open the job event source; the first page retries")
+
+    @app.after_serving
+    async def _close_job_events() -> None:
+        try:
+            await asyncio.to_thread(deps.events.close)
+        except Exception:
+            logger.exception("could not close the job event source")
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -23,7 +23,7 @@ from quart import Blueprint, Response, current_app
 from stereospot.domain.errors import JobNotFound
 from stereospot.domain.ids import parse_job_id
 from stereospot.domain.services import jobs as usecases
-from stereospot.domain.services.deps import Deps
+from stereospot.domain.services.roles import Reading
 from stereospot.entrypoints.web.feed import EventFeed
 from stereospot.entrypoints.web.presenters import live_summary, load_job_view
 from stereospot.entrypoints.web.runtime import call
@@ -48,7 +48,7 @@ def _comparable(snapshot: dict[str, Any] | None) -> object:
     return stable | {"has_eta": snapshot[_ETA] is not None}
 
 
-def job_snapshot(deps: Deps, job_id: UUID) -> dict[str, Any] | None:
+def job_snapshot(deps: Reading, job_id: UUID) -> dict[str, Any] | None:
     try:
         return load_job_view(deps, job_id).snapshot()
     except JobNotFound:
@@ -106,7 +106,7 @@ def _event_response(body: AsyncIterator[str]) -> Response:
     return response
 
 
-def blueprint(deps: Deps, feed: EventFeed) -> Blueprint:
+def blueprint(deps: Reading, feed: EventFeed) -> Blueprint:
     """The event streams: state read from `deps`, woken by the process's one `feed`."""
     blueprint = Blueprint("events", __name__)
 

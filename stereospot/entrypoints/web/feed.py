@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from stereospot.domain.ports import JobEvent, JobEvents
-from stereospot.domain.services.deps import Deps
+from stereospot.domain.services.roles import Polling
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class JobPoller:
     """The feed's source where the platform has none: the running jobs, read once per
     tick for the whole process, turned into events for the jobs that changed."""
 
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Polling) -> None:
         self._deps = deps
         self._last: dict[UUID, tuple[object, ...]] = {}
 
@@ -115,7 +115,7 @@ class EventFeed:
         return cls(read, interval_s, prime=read)
 
     @classmethod
-    def polling(cls, deps: Deps, interval_s: float = 1.0) -> EventFeed:
+    def polling(cls, deps: Polling, interval_s: float = 1.0) -> EventFeed:
         poller = JobPoller(deps)
         return cls(poller.poll, interval_s, prime=poller.poll)
 

@@ -26,7 +26,7 @@ from stereospot.domain.keys import parse_key
 from stereospot.domain.model import JobStatus
 from stereospot.domain.ports import JobStore
 from stereospot.domain.services import jobs as usecases
-from stereospot.domain.services.deps import Deps
+from stereospot.domain.services.roles import Announcing
 from stereospot.entrypoints.web.errors import error_response
 from stereospot.entrypoints.web.runtime import FileServer, LocalFiles, call
 
@@ -146,7 +146,7 @@ def _waits_for_its_file(jobs: JobStore, key: str) -> bool:
     return job is not None and job.status is JobStatus.CREATED
 
 
-def blueprint(deps: Deps, server: FileServer) -> Blueprint:
+def blueprint(deps: Announcing, server: FileServer) -> Blueprint:
     """The signed links of `server` (the local storage and its signer); `deps` knows
     which jobs are visible and is told when a source arrives."""
     blueprint = Blueprint("files", __name__)

@@ -18,7 +18,7 @@ from stereospot.domain.errors import FetchError
 from stereospot.domain.formats import SETTINGS_BOUNDS_TEXT, PixelFormat, StereoFormat
 from stereospot.domain.ids import parse_job_id
 from stereospot.domain.services import jobs as usecases
-from stereospot.domain.services.deps import Deps
+from stereospot.domain.services.roles import WebPorts
 from stereospot.entrypoints.web.api import create as create_from_request
 from stereospot.entrypoints.web.api_models import CreateJob
 from stereospot.entrypoints.web.presenters import (
@@ -86,7 +86,7 @@ _CREATE_ERROR = (
 
 
 def blueprint(
-    deps: Deps, security: Security, client_url: ClientUrls, previewer: Previewer
+    deps: WebPorts, security: Security, client_url: ClientUrls, previewer: Previewer
 ) -> Blueprint:
     """The pages on `deps`; form posts checked by `security`, links re-based by
     `client_url`, and the preview engine warmed while the create form is shown."""

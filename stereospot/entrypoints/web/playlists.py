@@ -11,7 +11,7 @@ from stereospot.domain.formats import StereoFormat
 from stereospot.domain.ids import parse_job_id
 from stereospot.domain.model import Job
 from stereospot.domain.services import jobs as usecases
-from stereospot.domain.services.deps import Deps
+from stereospot.domain.services.roles import HasJobs, Linking
 from stereospot.entrypoints.web.runtime import call
 from stereospot.entrypoints.web.urls import ClientUrls
 
@@ -56,14 +56,14 @@ PLAYER_MODES: dict[StereoFormat, PlayerModes] = {
 }
 
 
-def _entries(deps: Deps, jobs: list[Job], expires_s: int) -> list[tuple[Job, str]]:
+def _entries(deps: Linking, jobs: list[Job], expires_s: int) -> list[tuple[Job, str]]:
     return [
         (job, usecases.download_url(deps, job.id, attachment=False, expires_s=expires_s))
         for job in jobs
     ]
 
 
-def _all_completed(deps: Deps) -> list[Job]:
+def _all_completed(deps: HasJobs) -> list[Job]:
     jobs: list[Job] = []
     cursor: str | None = None
     while len(jobs) < MAX_PLAYLIST_JOBS:
@@ -75,7 +75,7 @@ def _all_completed(deps: Deps) -> list[Job]:
     return jobs[:MAX_PLAYLIST_JOBS]
 
 
-def _one_completed(deps: Deps, job_id: UUID) -> list[Job]:
+def _one_completed(deps: Linking, job_id: UUID) -> list[Job]:
     job = usecases.get_visible_job(deps, job_id)
     usecases.download_url(deps, job_id, attachment=False)  # JobNotFound unless completed
     return [job]
@@ -97,7 +97,7 @@ def _playlist_response(text: str, filename: str) -> Response:
     return response
 
 
-def blueprint(deps: Deps, client_url: ClientUrls, expiry_s: int) -> Blueprint:
+def blueprint(deps: Linking, client_url: ClientUrls, expiry_s: int) -> Blueprint:
     """Playlists of `deps`' completed jobs, their links valid for `expiry_s`."""
     blueprint = Blueprint("playlists", __name__)
 

@@ -28,7 +28,7 @@ from stereospot.domain.formats import (
 from stereospot.domain.model import TERMINAL_STATUSES, Job, JobStatus
 from stereospot.domain.ports import Page
 from stereospot.domain.services import jobs as usecases
-from stereospot.domain.services.deps import Deps
+from stereospot.domain.services.roles import Reading
 
 # What the pages' script needs of the wording table (base.html puts it on <body>).
 PAGE_WORDING = {
@@ -148,13 +148,13 @@ class JobView:
         }
 
 
-def load_job_view(deps: Deps, job_id: UUID) -> JobView:
+def load_job_view(deps: Reading, job_id: UUID) -> JobView:
     job = usecases.get_visible_job(deps, job_id)
     uploaded = job.status is JobStatus.CREATED and deps.storage.exists(keys.source_key(job_id))
     return JobView(job, usecases.job_progress(deps, job), uploaded)
 
 
-def view_of(deps: Deps, job: Job) -> JobView:
+def view_of(deps: Reading, job: Job) -> JobView:
     return JobView(job, usecases.job_progress(deps, job))
 
 
@@ -167,7 +167,7 @@ class Dashboard:
     failed_next_cursor: str | None = None
 
 
-def views_of(deps: Deps, jobs: list[Job]) -> list[JobView]:
+def views_of(deps: Reading, jobs: list[Job]) -> list[JobView]:
     """Many jobs at once, their progress as usecases.jobs_progress computes it."""
     return [
         JobView(job, shown)
@@ -176,7 +176,7 @@ def views_of(deps: Deps, jobs: list[Job]) -> list[JobView]:
 
 
 def load_dashboard(
-    deps: Deps,
+    deps: Reading,
     cursor: str | None,
     page_size: int,
     failed_cursor: str | None = None,
@@ -202,7 +202,7 @@ def _newest_id(page: Page) -> str | None:
     return str(page.jobs[0].id) if page.jobs else None
 
 
-def live_summary(deps: Deps) -> dict[str, Any]:
+def live_summary(deps: Reading) -> dict[str, Any]:
     """What the dashboard's live stream compares: running jobs and the newest completion
     and failure."""
     running = [view.snapshot() for view in views_of(deps, usecases.list_in_progress(deps))]

@@ -8,7 +8,7 @@ from quart_schema import tag, validate_request, validate_response
 from stereospot.domain.ids import parse_job_id
 from stereospot.domain.ports import PushSubscription
 from stereospot.domain.services import jobs as usecases
-from stereospot.domain.services.deps import Deps
+from stereospot.domain.services.roles import Subscribing
 from stereospot.entrypoints.web.api_models import (
     Accepted,
     ApiError,
@@ -19,7 +19,7 @@ from stereospot.entrypoints.web.runtime import call
 from stereospot.entrypoints.web.security import Security
 
 
-def blueprint(deps: Deps, security: Security, vapid_key: str | None) -> Blueprint:
+def blueprint(deps: Subscribing, security: Security, vapid_key: str | None) -> Blueprint:
     """Push on `deps`; `vapid_key` is the public VAPID key, None when push is off."""
     blueprint = Blueprint("push", __name__)
 

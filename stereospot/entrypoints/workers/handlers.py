@@ -6,11 +6,11 @@ from stereospot.domain.messages import Message
 from stereospot.domain.ports import ProgressCallback
 from stereospot.domain.routing import QueueName
 from stereospot.domain.services import dispatch
-from stereospot.domain.services.deps import Deps
+from stereospot.domain.services.roles import Working
 
 
 class UseCaseHandler:
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Working) -> None:
         self._deps = deps
 
     def handle(

@@ -10,7 +10,7 @@ import threading
 import time
 
 from stereospot.domain.services import jobs, outbox
-from stereospot.domain.services.deps import Deps
+from stereospot.domain.services.roles import Expiring, HasPolicy, Housekeeping, Outbox
 from stereospot.entrypoints.workers.heartbeat import StopSignal
 
 logger = logging.getLogger(__name__)
@@ -20,12 +20,12 @@ MAX_INTERVAL_S = 600.0
 OUTBOX_INTERVAL_S = 30.0
 
 
-def interval_s(deps: Deps) -> float:
+def interval_s(deps: HasPolicy) -> float:
     """Often enough that a job outlives its allowance by at most a quarter of it."""
     return max(1.0, min(MAX_INTERVAL_S, deps.policy.abandoned_upload_s / 4))
 
 
-def run_once(deps: Deps) -> int:
+def run_once(deps: Expiring) -> int:
     try:
         return jobs.remove_abandoned_uploads(deps)
     except Exception:  # the store is unreachable now; the next round tries again
@@ -33,7 +33,7 @@ def run_once(deps: Deps) -> int:
         return 0
 
 
-def sweep_outbox(deps: Deps) -> int:
+def sweep_outbox(deps: Outbox) -> int:
     try:
         return outbox.sweep_notifications(deps)
     except Exception:
@@ -41,7 +41,7 @@ def sweep_outbox(deps: Deps) -> int:
         return 0
 
 
-def start(deps: Deps, stop: StopSignal) -> threading.Thread:
+def start(deps: Housekeeping, stop: StopSignal) -> threading.Thread:
     def loop() -> None:
         wait = FIRST_RUN_S
         next_uploads = time.monotonic() + FIRST_RUN_S

@@ -24,7 +24,7 @@ from pywebpush import WebPushException
 from stereospot.adapters.push.webpush import NoopPushSender, WebPushSender
 from stereospot.config import Settings
 from stereospot.container import build_container
-from stereospot.domain.ports import PushSubscription, SubscriptionGone
+from stereospot.domain.ports import PushSubscription, PushUndelivered, SubscriptionGone
 from stereospot.domain.services.jobs import fail_job
 from tests.integration.web.conftest import Site, build_site
 
@@ -100,9 +100,11 @@ def _push_sender(settings: Settings) -> object:
     return build_container(settings).push_sender()
 
 
-def _sender(tmp_path: Path) -> WebPushSender:
+def _sender(tmp_path: Path, **settings_: Any) -> WebPushSender:
     # The push service is on loopback: allowed explicitly (the guard refuses it otherwise).
-    settings = Settings(platform="local", data_dir=tmp_path, fetch_allow_private="true")
+    settings = Settings(
+        platform="local", data_dir=tmp_path, fetch_allow_private="true", **settings_
+    )
     sender = _push_sender(settings)
     assert isinstance(sender, WebPushSender)
     return sender
@@ -141,7 +143,12 @@ def test_a_forgotten_subscription_raises_subscription_gone(
 def test_other_push_service_errors_are_not_mistaken_for_gone(
     tmp_path: Path, push_service: PushService
 ) -> None:
-    push_service.status = 500
+    push_service.status = 500  # busy: tried again, then left for the sweep
+    with pytest.raises(PushUndelivered):
+        _sender(tmp_path, push_retry_base_s=0.01).send(
+            Browser.new().subscription(f"{push_service.url}/p"), {"a": 1}
+        )
+    push_service.status = 400  # refused for good: neither gone nor worth another try
     with pytest.raises(WebPushException):
         _sender(tmp_path).send(Browser.new().subscription(f"{push_service.url}/p"), {"a": 1})
 

@@ -1,10 +1,14 @@
 """Web Push end to end against a push service on loopback that checks the VAPID JWT and
 decrypts each payload with the subscription's keys (tests/push_service.py): a job that
 completes or fails notifies every browser subscribed to it, with a message whose click
-opens the job; subscriptions the service forgot (404/410) are removed."""
+opens the job; subscriptions the service forgot (404/410) are removed; a busy or
+unreachable service is tried again (honouring Retry-After), and what still fails is left
+for the outbox sweep."""
 
 from __future__ import annotations
 
+import dataclasses
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +18,8 @@ import pytest
 
 from stereospot.domain import keys
 from stereospot.domain.model import JobStatus
+from stereospot.domain.ports import PushSubscription
+from stereospot.domain.services import outbox
 from stereospot.domain.services.conversion import handle_output_object
 from stereospot.domain.services.jobs import fail_job
 from tests.integration.web.conftest import Site, build_site
@@ -28,7 +34,13 @@ def push_service() -> Iterator[PushService]:
 
 @pytest.fixture
 def site(tmp_path: Path) -> Site:
-    return build_site(tmp_path, fetch_allow_private="true")  # the push service is on loopback
+    return build_site(
+        tmp_path,
+        fetch_allow_private="true",  # the push service is on loopback
+        push_retries=3,
+        push_retry_base_s=0.05,  # fast backoff; Retry-After is honoured up to the cap
+        push_retry_max_wait_s=2.0,
+    )
 
 
 async def _subscribe(site: Site, job_id: UUID, push_service: PushService, path: str) -> None:
@@ -87,15 +99,66 @@ async def test_subscriptions_the_service_forgot_are_removed(
     assert len(push_service.delivered["/push/alive"]) == 1
 
 
-async def test_a_passing_push_service_error_keeps_the_subscription(
-    site: Site, push_service: PushService
+@pytest.mark.parametrize("busy", [503, 429])
+async def test_a_busy_push_service_is_tried_again_after_its_retry_after(
+    site: Site, push_service: PushService, busy: int
 ) -> None:
-    job_id = await site.create_job()
+    job_id = await site.create_job(title="Trip")
     site.start_converting(job_id)
     await _subscribe(site, job_id, push_service, "/push/busy")
-    push_service.answers["/push/busy"] = 503
+    push_service.answers["/push/busy"] = [busy, 201]
+    push_service.retry_after["/push/busy"] = "1"
+    fail_job(site.deps, job_id, "broken")
+    first, second = push_service.arrivals["/push/busy"]
+    assert second - first >= 0.9  # Retry-After: 1, not the 0.05 s backoff
+    [message] = push_service.delivered["/push/busy"]
+    assert message["type"] == "job_failed"
+    job = site.deps.jobs.get(job_id)
+    assert job is not None and job.notified_at is not None  # told: the sweep leaves it
+
+
+async def test_a_push_service_that_stays_down_leaves_the_job_for_the_sweep(
+    site: Site, push_service: PushService
+) -> None:
+    job_id = await site.create_job(title="Trip")
+    site.start_converting(job_id)
+    await _subscribe(site, job_id, push_service, "/push/down")
+    push_service.answers["/push/down"] = 503
+    fail_job(site.deps, job_id, "broken")
+    assert len(push_service.arrivals["/push/down"]) == 4  # the first try and 3 retries
+    assert len(site.deps.push_subscriptions.list(job_id)) == 1  # not gone, only busy
+    job = site.deps.jobs.get(job_id)
+    assert job is not None and job.notified_at is None  # not counted as sent
+    # Later the service is back, and the media worker's sweep tells the browser.
+    push_service.answers["/push/down"] = 201
+    sweeping = dataclasses.replace(
+        site.deps, policy=dataclasses.replace(site.deps.policy, notify_grace_s=0)
+    )
+    assert outbox.sweep_notifications(sweeping) == 1
+    [message] = push_service.delivered["/push/down"]
+    assert message["type"] == "job_failed" and message["url"] == f"/jobs/{job_id}"
+    job = site.deps.jobs.get(job_id)
+    assert job is not None and job.notified_at is not None
+    assert outbox.sweep_notifications(sweeping) == 0
+
+
+async def test_an_unreachable_push_service_leaves_the_job_for_the_sweep(
+    site: Site, push_service: PushService
+) -> None:
+    with socket.socket() as closed:  # a port nothing listens on once this closes
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    job_id = await site.create_job()
+    site.start_converting(job_id)
+    subscription = push_service.subscribe("/push/elsewhere")
+    site.deps.push_subscriptions.add(
+        job_id,
+        PushSubscription(f"http://127.0.0.1:{port}/push/x", subscription.p256dh, subscription.auth),
+    )
     fail_job(site.deps, job_id, "broken")
     assert len(site.deps.push_subscriptions.list(job_id)) == 1
+    job = site.deps.jobs.get(job_id)
+    assert job is not None and job.notified_at is None
 
 
 def test_the_local_push_service_refuses_a_wrong_audience_or_signature(

@@ -19,6 +19,7 @@ from uuid import uuid4
 import pytest
 
 from stereospot.adapters.inference.http import HttpInferenceBackend
+from stereospot.adapters.inference.remote import RemoteOptions
 from stereospot.config import Platform, Settings
 from stereospot.container import build_container
 from stereospot.domain import keys
@@ -136,7 +137,7 @@ def new_job(deps: Deps, clip: Path) -> tuple[Job, str]:
 def backend(deps: Deps, url: str, **options: Any) -> HttpInferenceBackend:
     sleeps: list[float] = []
     made = HttpInferenceBackend(
-        deps.storage, url, retry_base_s=0.01, sleep=sleeps.append, **options
+        deps.storage, url, RemoteOptions(retry_base_s=0.01, **options), sleep=sleeps.append
     )
     made.sleeps = sleeps  # type: ignore[attr-defined]
     return made

@@ -1,10 +1,6 @@
 """The Triton model's handler (shared by the stock repository and the PyTriton binding)
-with the real engine, and the triton backend's start-up checks.
-
-Not covered here: a conversion through a running Triton server. On this machine kind the
-Triton 2.51 Python-backend stub that nvidia-pytriton ships corrupts tensors passed to and
-from it (a BYTES input is read with a bogus length; outputs arrive empty), with PyTriton
-and with a plain model repository alike; see /work/notes/issue12.md.
+with the real engine, and the triton backend's start-up checks. A real Triton server
+converting through the backend: tests/e2e/test_triton_inference.py.
 """
 
 from __future__ import annotations
@@ -88,13 +84,16 @@ def test_every_backend_kind_is_built_by_the_container(tmp_path: Path) -> None:
 
 
 def test_the_triton_backend_refuses_a_bad_url_and_a_missing_server(tmp_path: Path) -> None:
+    from stereospot.adapters.inference.remote import RemoteOptions
     from stereospot.adapters.inference.triton import TritonInferenceBackend
     from stereospot.container import build_container
 
     storage = build_container(Settings(data_dir=tmp_path)).platform.storage()
     with pytest.raises(BackendMisconfigured, match="http:// URL"):
         TritonInferenceBackend(storage, "127.0.0.1:8000")
-    backend = TritonInferenceBackend(storage, "http://127.0.0.1:9", ready_timeout_s=0)
+    backend = TritonInferenceBackend(
+        storage, "http://127.0.0.1:9", RemoteOptions(ready_timeout_s=0)
+    )
     with pytest.raises(BackendMisconfigured, match="was not ready within 0 s"):
         backend.wait_ready()
 

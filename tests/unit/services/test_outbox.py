@@ -9,7 +9,7 @@ import pytest
 
 from stereospot.domain import keys
 from stereospot.domain.model import JobStatus
-from stereospot.domain.ports import PushSubscription
+from stereospot.domain.ports import PushSubscription, PushUndelivered
 from stereospot.domain.services import jobs, outbox
 from stereospot.domain.services.support import update_job
 from tests.unit.fakes import Crash, CrashOnce, drain, make_world, new_job, upload
@@ -73,6 +73,37 @@ def test_the_sweep_sends_a_lost_notification_once(tmp_path: Path) -> None:
     assert [p.payload["type"] for p in world.push.sent] == ["job_failed"]
     assert outbox.sweep_notifications(world.deps) == 0  # recorded: never again
     assert len(world.push.sent) == 1
+
+
+def test_a_push_service_still_down_after_the_retries_leaves_the_job_to_the_sweep(
+    tmp_path: Path,
+) -> None:
+    world = make_world(tmp_path)
+    job_id = _converting_job(world)
+    other = PushSubscription(endpoint="https://push.example/gone", p256dh="k", auth="s")
+    world.deps.push_subscriptions.add(job_id, other)
+    world.push.gone.add(other.endpoint)
+    world.push.failure = PushUndelivered("503 after 3 retries")
+    jobs.fail_job(world.deps, job_id, "The file has no video stream.")
+    job = world.deps.jobs.get(job_id)
+    assert job is not None and job.notified_at is None  # not counted as sent
+    assert world.deps.push_subscriptions.list(job_id) == [SUB]  # the gone one is removed
+    world.push.failure = None  # the service is back
+    world.clock.advance(world.deps.policy.notify_grace_s + 1)
+    assert outbox.sweep_notifications(world.deps) == 1
+    assert [p.payload["type"] for p in world.push.sent] == ["job_failed"]
+    assert outbox.sweep_notifications(world.deps) == 0
+
+
+def test_a_push_the_service_refuses_for_good_is_not_tried_again(tmp_path: Path) -> None:
+    world = make_world(tmp_path)
+    job_id = _converting_job(world)
+    world.push.failure = ValueError("400: the payload is too large")
+    jobs.fail_job(world.deps, job_id, "The file has no video stream.")
+    job = world.deps.jobs.get(job_id)
+    assert job is not None and job.notified_at is not None
+    world.clock.advance(world.deps.policy.notify_grace_s + 1)
+    assert outbox.sweep_notifications(world.deps) == 0
 
 
 def test_old_outcomes_and_cancels_are_not_swept(tmp_path: Path) -> None:

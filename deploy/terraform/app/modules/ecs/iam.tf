@@ -3,7 +3,9 @@
 #
 #   web           signs upload URLs (input/), signs download URLs (jobs/), reads jobs,
 #                 segment records and push subscriptions, sends deletion and ingest
-#                 requests, consumes job-events (live progress)
+#                 requests; for live progress, makes, reads and deletes its own queue
+#                 of the job-events topic ({web_events_prefix}-<task id>, subscribed at
+#                 start-up) and deletes those of dead tasks
 #   media-worker  splits and joins videos (input/, segments/, jobs/), removes jobs
 #                 (every prefix and record of a job), consumes chunking, reassembly,
 #                 deletion and ingest
@@ -11,10 +13,14 @@
 #                 reassembly lock, invokes the SageMaker endpoint, consumes video-worker
 #                 and output-events
 #
-# Every statement names its resources. The one "*" is ecr:GetAuthorizationToken, which
-# has no resource-level permissions (AWS requires "*").
+# Every statement names its resources. The "*"s are ecr:GetAuthorizationToken and
+# sqs:ListQueues, which have no resource-level permissions (AWS requires "*").
+
+data "aws_caller_identity" "current" {}
 
 locals {
+  web_event_queues_arn = "arn:aws:sqs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:${var.web_events_prefix}-*"
+
   bucket_arn = {
     input  = "arn:aws:s3:::${var.input_bucket}"
     output = "arn:aws:s3:::${var.output_bucket}"
@@ -35,7 +41,7 @@ locals {
   ]
 
   consumes = {
-    web          = ["job-events"]
+    web          = []
     media-worker = ["chunking", "reassembly", "deletion", "ingest"]
     video-worker = ["video-worker", "output-events"]
   }
@@ -46,7 +52,7 @@ locals {
   }
   # Workers move a message that failed its last allowed attempt to the DLQ themselves.
   dead_letters = {
-    web          = ["job-events"]
+    web          = []
     media-worker = local.consumes["media-worker"]
     video-worker = local.consumes["video-worker"]
   }
@@ -199,20 +205,54 @@ data "aws_iam_policy_document" "task" {
     actions   = local.table_actions_write
     resources = [for table in local.tables_write[each.key] : var.table_arns[table]]
   }
-  statement {
-    sid       = "ConsumeQueues"
-    actions   = local.queue_consume_actions
-    resources = [for queue in each.value : var.queue_arns[queue]]
+  dynamic "statement" {
+    for_each = length(each.value) > 0 ? [1] : []
+    content {
+      sid       = "ConsumeQueues"
+      actions   = local.queue_consume_actions
+      resources = [for queue in each.value : var.queue_arns[queue]]
+    }
   }
   statement {
     sid       = "SendToQueues"
     actions   = concat(["sqs:SendMessage"], local.queue_open_actions)
     resources = [for queue in local.sends[each.key] : var.queue_arns[queue]]
   }
-  statement {
-    sid       = "DeadLetters"
-    actions   = concat(["sqs:SendMessage"], local.queue_open_actions)
-    resources = [for queue in local.dead_letters[each.key] : var.dlq_arns[queue]]
+  dynamic "statement" {
+    for_each = length(local.dead_letters[each.key]) > 0 ? [1] : []
+    content {
+      sid       = "DeadLetters"
+      actions   = concat(["sqs:SendMessage"], local.queue_open_actions)
+      resources = [for queue in local.dead_letters[each.key] : var.dlq_arns[queue]]
+    }
+  }
+  dynamic "statement" {
+    for_each = each.key == "web" ? [1] : []
+    content {
+      sid = "OwnEventQueues" # this task's queue of the job-events topic, and dead tasks'
+      actions = [
+        "sqs:CreateQueue", "sqs:DeleteQueue", "sqs:TagQueue", "sqs:ListQueueTags",
+        "sqs:GetQueueAttributes", "sqs:SetQueueAttributes", "sqs:ReceiveMessage",
+        "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
+      ]
+      resources = [local.web_event_queues_arn]
+    }
+  }
+  dynamic "statement" {
+    for_each = each.key == "web" ? [1] : []
+    content {
+      sid       = "FindEventQueues" # the start-up sweep lists them by name prefix
+      actions   = ["sqs:ListQueues"]
+      resources = ["*"] # no resource-level permissions: AWS requires "*"
+    }
+  }
+  dynamic "statement" {
+    for_each = each.key == "web" ? [1] : []
+    content {
+      sid       = "SubscribeToJobEvents"
+      actions   = ["sns:Subscribe", "sns:Unsubscribe", "sns:ListSubscriptionsByTopic"]
+      resources = [var.job_events_topic_arn]
+    }
   }
   dynamic "statement" {
     for_each = each.key == "video-worker" && var.sagemaker_endpoint_arn != "" ? [1] : []

@@ -148,3 +148,13 @@ variable "log_retention_days" {
   type        = number
   default     = 30
 }
+
+variable "job_events_topic_arn" {
+  description = "ARN of the job-events SNS topic; each web task subscribes its own queue to it."
+  type        = string
+}
+
+variable "web_events_prefix" {
+  description = "Name prefix of the web tasks' own event queues ({prefix}-<task id>); the web role may create, read and delete only these."
+  type        = string
+}

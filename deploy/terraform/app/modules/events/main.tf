@@ -1,5 +1,8 @@
-# DynamoDB streams (jobs, segment completions) -> EventBridge Pipes -> the job-events queue.
-# No input template: each message body is one stream record, the shape
+# DynamoDB streams (jobs, segment completions, segment progress) -> EventBridge Pipes ->
+# the job-events SNS topic -> one SQS queue per web task. Each web task creates its own
+# queue ({name}-web-events-<task id>) at start-up, subscribes it with raw message
+# delivery, and deletes it at exit (stereospot.adapters.aws.event_fanout), so every task
+# receives every event. No input template: each message is one stream record, the shape
 # stereospot.adapters.aws.job_events normalises.
 
 data "aws_caller_identity" "current" {}
@@ -19,6 +22,16 @@ data "aws_iam_policy_document" "assume" {
   }
 }
 
+# Encrypted at rest with the AWS managed SNS key; the pipes' role may use it through SNS.
+data "aws_kms_alias" "sns" {
+  name = "alias/aws/sns"
+}
+
+resource "aws_sns_topic" "job_events" {
+  name              = "${var.name}-job-events"
+  kms_master_key_id = data.aws_kms_alias.sns.name
+}
+
 resource "aws_iam_role" "pipes" {
   name               = "${var.name}-job-events-pipes"
   assume_role_policy = data.aws_iam_policy_document.assume.json
@@ -36,9 +49,19 @@ data "aws_iam_policy_document" "pipes" {
     resources = values(var.stream_arns)
   }
   statement {
-    sid       = "DeliverEvents"
+    sid       = "PublishEvents"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.job_events.arn]
+  }
+  statement {
+    sid       = "EncryptEvents"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [data.aws_kms_alias.sns.target_key_arn]
+  }
+  statement {
+    sid       = "DeadLetters"
     actions   = ["sqs:SendMessage"]
-    resources = [var.queue_arn, var.dead_letter_arn]
+    resources = [var.dead_letter_arn]
   }
 }
 
@@ -54,7 +77,7 @@ resource "aws_pipes_pipe" "this" {
   name     = "${var.name}-${replace(each.key, "_", "-")}-events"
   role_arn = aws_iam_role.pipes.arn
   source   = each.value
-  target   = var.queue_arn
+  target   = aws_sns_topic.job_events.arn
 
   source_parameters {
     dynamodb_stream_parameters {

@@ -1,6 +1,6 @@
 # The tables of `stereospot aws provision`, on demand, with point-in-time recovery.
-# Streams (NEW_IMAGE) on jobs and segment completions feed the job-events pipes; TTL on
-# segment progress, the reassembly locks and the inference invocations.
+# Streams (NEW_IMAGE) on jobs, segment completions and segment progress feed the job-events
+# pipes; TTL on segment progress, the reassembly locks and the inference invocations.
 
 resource "aws_dynamodb_table" "jobs" {
   #checkov:skip=CKV_AWS_119:DynamoDB encrypts every table at rest with an AWS-owned key; a customer-managed key adds cost and key grants for no extra protection here
@@ -87,7 +87,7 @@ resource "aws_dynamodb_table" "segment_completions" {
 }
 
 # Per-segment progress of the conversions in flight (written as frames are converted,
-# expiring by TTL). Its stream mirrors provision; no pipe reads it yet (events module).
+# expiring by TTL). Its stream is piped to the job-events topic (events module).
 resource "aws_dynamodb_table" "segment_progress" {
   #checkov:skip=CKV_AWS_119:DynamoDB encrypts every table at rest with an AWS-owned key; a customer-managed key adds cost and key grants for no extra protection here
   name                        = "${var.name}-segment-progress"

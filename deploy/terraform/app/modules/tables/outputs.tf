@@ -23,9 +23,10 @@ output "arns" {
 }
 
 output "stream_arns" {
-  description = "Stream ARNs of the tables whose changes are job events (jobs, segment completions); segment progress is not piped yet: the job-events reader would take its records for completions."
+  description = "Stream ARNs of the tables whose changes are job events (jobs, segment completions, segment progress)."
   value = {
     jobs_table                = aws_dynamodb_table.jobs.stream_arn
     segment_completions_table = aws_dynamodb_table.segment_completions.stream_arn
+    segment_progress_table    = aws_dynamodb_table.segment_progress.stream_arn
   }
 }
