@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from inference_server.service import InferenceService, State
-from inference_server.triton_model import handle
+from inference_server.triton_model import handle, numpy_problem
 
 log = logging.getLogger(__name__)
 
@@ -42,16 +42,13 @@ def serve_triton(
     grpc_port: int,
     metrics_port: int,
 ) -> int:
+    problem = numpy_problem()
+    if problem:
+        log.error("%s", problem)
+        return 1
     from pytriton.model_config import ModelConfig, Tensor
     from pytriton.triton import Triton, TritonConfig
 
-    if int(np.__version__.split(".")[0]) >= 2:
-        log.error(
-            "Triton's Python backend needs numpy<2 (this environment has numpy %s): "
-            "run `stereospot inference triton` from a venv like scripts/triton.sh builds",
-            np.__version__,
-        )
-        return 1
     _put_this_libpython_first()
     service.load()
     if service.state is State.FAILED:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import logging
 
+import numpy as np
+
 from inference_server.service import InferenceService, Rejected
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,20 @@ def handle(service: InferenceService, body: bytes) -> bytes:
         reason = " ".join(str(exc).split()) or type(exc).__name__
         return _status(500, {"status": "error", "reason": f"The engine failed: {reason}"})
     return _status(200, result.model_dump())
+
+
+def numpy_problem() -> str | None:
+    """Why Triton's Python backend cannot run the model with this numpy, or None.
+
+    The backend's stub (the process running the model) was built with bindings that know
+    only numpy 1.x's array layout: under numpy 2 they misread tensors (a BYTES input's
+    length is garbage, outputs arrive empty)."""
+    if int(np.__version__.split(".")[0]) < 2:
+        return None
+    return (
+        f"Triton's Python backend needs numpy<2 (this environment has numpy {np.__version__}; "
+        "under numpy 2 its stub misreads tensors): use a venv like scripts/triton.sh builds"
+    )
 
 
 def _status(code: int, body: dict[str, object]) -> bytes:

@@ -14,6 +14,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from stereospot.domain.routing import QueueName
 
 
+class UnknownPlatform(ValueError):
+    """STEREOSPOT_PLATFORM names no module of stereospot/platforms/ (raised when the
+    container is built; the message lists the known platforms)."""
+
+
 class Platform(StrEnum):
     """The platforms that ship with StereoSpot. STEREOSPOT_PLATFORM takes any module name
     under stereospot/platforms/ (the container lists the known ones when it is not)."""

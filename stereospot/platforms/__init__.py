@@ -13,13 +13,12 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
+from stereospot.config import UnknownPlatform
 from stereospot.platforms.base import PlatformProviders
 
+__all__ = ["UnknownPlatform", "container_class", "known"]
+
 _NOT_PLATFORMS = frozenset({"base"})
-
-
-class UnknownPlatform(ValueError):
-    """STEREOSPOT_PLATFORM names no platform module (or one that defines no container)."""
 
 
 def known() -> list[str]:

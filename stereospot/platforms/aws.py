@@ -12,6 +12,7 @@
     storage_origins     the buckets' hosts (or the endpoint)
     file_server         None: browsers talk to S3 directly
     vapid_key           STEREOSPOT_VAPID_PRIVATE_KEY (else push is off)
+    console_links       STEREOSPOT_OPERATOR_LINKS (job pages link to logs and cost)
 
 Region and an optional endpoint (moto, LocalStack) come from settings; credentials from
 boto3's default chain. `stereospot aws provision` creates a matching stack.
@@ -113,6 +114,8 @@ class PlatformContainer(PlatformProviders):
     vapid_key = providers.Callable(configured_vapid_key, settings)
     data_location = providers.Callable(_data_location, settings)
     loopback_hosts = providers.Object(False)
+    # CloudWatch Logs Insights and Cost Explorer links, with STEREOSPOT_OPERATOR_LINKS=true.
+    console_links = providers.Callable(lambda s: s.operator_links, settings)
     claims_dir: providers.Object[None] = providers.Object(
         None
     )  # the short visibility timeout brings messages back

@@ -18,6 +18,7 @@ What else differs by platform:
     vapid_key        the Web Push VAPID private key (PEM or base64), or None: push is off
     data_location    a line for people: where the data lives
     loopback_hosts   whether the web app also answers to localhost/127.0.0.1/[::1]
+    console_links    whether job pages link to the cloud console (logs, cost)
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class PlatformProviders(containers.DeclarativeContainer):
     vapid_key: providers.Provider[Any] = providers.Dependency()
     data_location: providers.Provider[Any] = providers.Dependency(instance_of=str)
     loopback_hosts: providers.Provider[Any] = providers.Dependency(instance_of=bool)
+    console_links: providers.Provider[Any] = providers.Dependency(instance_of=bool)
 
 
 PROVIDED = tuple(name for name in PlatformProviders.providers if name != "settings")

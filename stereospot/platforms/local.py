@@ -138,5 +138,6 @@ class PlatformContainer(PlatformProviders):
     vapid_key = providers.Singleton(_vapid_key, settings, layout)
     data_location = providers.Callable(lambda s: str(s.resolved_data_dir()), settings)
     loopback_hosts = providers.Object(True)
+    console_links = providers.Object(False)
     # Which message each worker process holds (a dead one's is released at once).
     claims_dir = providers.Callable(lambda layout: layout.tmp / "claims", layout)

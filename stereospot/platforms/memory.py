@@ -72,4 +72,5 @@ class PlatformContainer(PlatformProviders):
     vapid_key = providers.Callable(configured_vapid_key, settings)
     data_location = providers.Object("process memory (gone when the process exits)")
     loopback_hosts = providers.Object(True)
+    console_links = providers.Object(False)
     claims_dir: providers.Object[None] = providers.Object(None)

@@ -131,6 +131,19 @@ class AwsStack:
         """One more video worker (e.g. the replacement of one that was killed)."""
         return self._spawn(name, ["worker", "video"])
 
+    def start_web_tasks(self, count: int) -> list[str]:
+        """`count` web processes and no workers (as several ECS web tasks); their URLs,
+        once each answers."""
+        urls = []
+        for number in range(count):
+            port = free_port()
+            self._spawn(f"web-{number + 1}", ["web", "--host", "127.0.0.1", "--port", str(port)])
+            urls.append(f"http://127.0.0.1:{port}")
+        for url in urls:
+            self.url = url
+            self.wait(self._web_answers, _START_TIMEOUT_S, f"the web app at {url} to answer")
+        return urls
+
     def _spawn(self, name: str, arguments: list[str]) -> ProductProcess:
         log_path = self.root / f"{name}.log"
         log_file = log_path.open("wb")

@@ -8,6 +8,8 @@ pipeline through `stereospot serve` with STEREOSPOT_INFERENCE_BACKEND=triton.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -26,7 +28,12 @@ from stereospot.domain.services.deps import Deps
 from tests.e2e.pipeline_harness import video_facts
 from tests.e2e.serve_process import running_serve
 from tests.e2e.test_serve import convert_over_http
-from tests.e2e.triton_process import TritonServer, running_stock_triton, running_triton
+from tests.e2e.triton_process import (
+    TritonServer,
+    running_stock_triton,
+    running_triton,
+    stock_triton,
+)
 from tests.integration.workers.test_http_inference_backend import new_job, request_for
 from tests.media_clips import decoded_frame_count, make_clip
 
@@ -152,3 +159,18 @@ def test_the_stock_model_repository_converts_and_rejects_like_the_binding(
         with pytest.raises(MediaError, match="is not a video file we can read"):
             remote.convert(segment(deps, junk)[1])
         assert "TRITONBACKEND_ModelInstanceInitialize: stereo_0_0 (CPU device 0)" in stock.log()
+
+
+def test_the_stock_model_refuses_to_load_under_numpy_2(root: Path, tmp_path: Path) -> None:
+    """The stub's environment is the main venv's (numpy 2): the model does not load, with
+    the reason, instead of answering garbage."""
+    import numpy as np
+
+    if int(np.__version__.split(".")[0]) < 2:
+        pytest.skip("the main venv has numpy 1")
+    stock = stock_triton(root / "data", tmp_path, stub_python=Path(sys.executable))
+    result = subprocess.run(stock.command, env=stock.env, capture_output=True, timeout=120)
+    log = (result.stdout + result.stderr).decode(errors="replace")
+    assert result.returncode != 0
+    assert "Triton's Python backend needs numpy<2" in log
+    assert "failed to load 'stereo'" in log

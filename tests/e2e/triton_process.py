@@ -84,10 +84,17 @@ def running_triton(file_root: Path, timeout_s: float = 180) -> Iterator[TritonSe
         yield s
 
 
-@contextmanager
-def running_stock_triton(
-    file_root: Path, work: Path, timeout_s: float = 180
-) -> Iterator[TritonServer]:
+@dataclass
+class StockTriton:
+    command: list[str]
+    env: dict[str, str]
+    http_port: int
+
+
+def stock_triton(file_root: Path, work: Path, stub_python: Path | None = None) -> StockTriton:
+    """How to start the tritonserver binary on a copy of the stock repository. The stub's
+    embedded Python imports packages from the venv of the first `python3` on PATH: that of
+    `stub_python` (by default .venv-triton's)."""
     python = triton_python()
     found = subprocess.run(
         [str(python), "-c", _LOCATE], check=True, capture_output=True, text=True
@@ -105,7 +112,7 @@ def running_stock_triton(
     env = server_env(file_root)
     libs = server_dir.parent.parent / "nvidia_pytriton.libs"
     env["LD_LIBRARY_PATH"] = f"{libpython_dir}:{libs}"  # the stub loads this libpython
-    env["PATH"] = f"{python.parent}:{env['PATH']}"  # and its numpy from this python's venv
+    env["PATH"] = f"{(stub_python or python).parent}:{env['PATH']}"
     http_port, grpc_port = free_port(), free_port()
     command = [
         str(server_dir / "bin" / "tritonserver"),
@@ -113,7 +120,15 @@ def running_stock_triton(
         "--http-address=127.0.0.1", f"--http-port={http_port}",
         "--grpc-address=127.0.0.1", f"--grpc-port={grpc_port}", "--allow-metrics=false",
     ]  # fmt: skip
-    with _started(command, env, file_root, http_port, timeout_s) as server:
+    return StockTriton(command, env, http_port)
+
+
+@contextmanager
+def running_stock_triton(
+    file_root: Path, work: Path, timeout_s: float = 180
+) -> Iterator[TritonServer]:
+    stock = stock_triton(file_root, work)
+    with _started(stock.command, stock.env, file_root, stock.http_port, timeout_s) as server:
         yield server
 
 

@@ -3,17 +3,25 @@ Cost Explorer filtered on the App tag."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import unquote
 from uuid import uuid4
 
 from stereospot.config import Settings
+from stereospot.container import platform_container
 from stereospot.entrypoints.web import operator
 
 
-def test_links_only_on_aws_when_enabled() -> None:
+def test_links_only_on_aws_when_enabled(tmp_path: Path) -> None:
     job_id = uuid4()
     assert operator.links(Settings(platform="aws"), job_id) == []
-    assert operator.links(Settings(platform="local", operator_links=True), job_id) == []
+    # Only the aws platform offers console links, and only when they are enabled.
+    assert not platform_container(Settings(platform="aws")).console_links()
+    for name in ("local", "memory"):
+        on = Settings(platform=name, operator_links=True, data_dir=tmp_path)
+        assert not platform_container(on).console_links()
+    assert operator.no_links(job_id) == []
+    assert platform_container(Settings(platform="aws", operator_links=True)).console_links()
     enabled = Settings(platform="aws", operator_links=True, aws={"region": "eu-west-1"})
     (_, logs), (_, cost) = operator.links(enabled, job_id)
     assert logs.startswith(

@@ -66,3 +66,13 @@ def test_a_module_without_a_container_is_refused(
             platforms.container_class("halfway")
     finally:
         sys.modules.pop("stereospot.platforms.halfway", None)
+
+
+def test_the_cli_says_which_platforms_there_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stereospot.entrypoints.cli.main import main
+
+    monkeypatch.setenv("STEREOSPOT_PLATFORM", "azure")
+    assert main(["token", "--data-dir", str(tmp_path)]) == 2
+    assert "known platforms: aws, local, memory" in capsys.readouterr().err

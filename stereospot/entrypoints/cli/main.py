@@ -12,6 +12,8 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 
+from stereospot.config import UnknownPlatform
+
 COMMAND_MODULES = (
     "stereospot.entrypoints.cli.media",  # media probe|split|concat
     "stereospot.entrypoints.cli.convert",  # convert
@@ -49,6 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return handler(args)
+    except UnknownPlatform as exc:
+        print(f"stereospot: {exc}", file=sys.stderr, flush=True)
+        return 2
     except KeyboardInterrupt:
         return 130
 

@@ -127,7 +127,11 @@ def create_app(container: Application | None = None) -> Quart:
     app.jinja_env.filters["percent"] = presenters.percent
     app.jinja_env.globals["push_available"] = vapid_public_key is not None
     app.jinja_env.globals["wording"] = presenters.PAGE_WORDING
-    app.jinja_env.globals["operator_links"] = partial(operator.links, settings)
+    app.jinja_env.globals["operator_links"] = (
+        partial(operator.links, settings)
+        if container.platform.console_links()
+        else operator.no_links
+    )
 
     app.register_blueprint(pages.blueprint(deps, guard, client_url, container.previewer()))
     app.register_blueprint(api.blueprint(deps, guard, client_url))

@@ -56,10 +56,16 @@ def cost_explorer_url(settings: Settings) -> str:
 
 
 def links(settings: Settings, job_id: UUID) -> list[tuple[str, str]]:
-    """(label, url) pairs for a job page; empty unless enabled on the AWS platform."""
-    if not settings.operator_links or settings.platform != "aws":
+    """(label, url) pairs for a job page; empty unless enabled (the web app uses them only
+    where the platform offers console links: aws)."""
+    if not settings.operator_links:
         return []
     return [
         ("Logs of this job (CloudWatch Logs Insights)", logs_insights_url(settings, job_id)),
         ("Cost of this stack (Cost Explorer, App tag)", cost_explorer_url(settings)),
     ]
+
+
+def no_links(job_id: UUID) -> list[tuple[str, str]]:
+    """A platform without a cloud console."""
+    return []

@@ -300,3 +300,14 @@ async def test_the_poster_frame_serves_the_thumbnail_once_made(
     assert 'data-view-mode="anaglyph"' in html and "data-enter-vr hidden" in html
     dashboard = await (await site.client.get("/")).get_data(as_text=True)
     assert f'src="/jobs/{job_id}/poster.jpg"' in dashboard
+
+
+async def test_the_pages_script_reads_the_domains_wording(site: Site) -> None:
+    from stereospot.domain.model import TERMINAL_STATUSES
+    from stereospot.domain.wording import STAGE_UPLOADED
+
+    html = await (await site.client.get("/")).get_data(as_text=True)
+    found = re.search(r'data-terminal-statuses="([^"]*)"', html)
+    assert found is not None
+    assert set(found.group(1).split()) == {status.value for status in TERMINAL_STATUSES}
+    assert f'data-stage-uploaded="{STAGE_UPLOADED}"' in html

@@ -6,6 +6,9 @@ converting through the backend: tests/e2e/test_triton_inference.py.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -107,3 +110,20 @@ def test_the_sagemaker_backend_needs_an_endpoint(tmp_path: Path) -> None:
     storage = build_container(settings).platform.storage()
     with pytest.raises(BackendMisconfigured, match="SAGEMAKER_ENDPOINT is not set"):
         SageMakerBackend.from_settings(settings, storage=storage, scratch=None)  # type: ignore[arg-type]
+
+
+def test_stereospot_inference_triton_refuses_numpy_2_with_one_reason(tmp_path: Path) -> None:
+    """Under numpy 2 Triton's Python-backend stub misreads tensors: the binding refuses to
+    start (before loading a model or importing PyTriton) instead of answering garbage."""
+    import numpy as np
+
+    if int(np.__version__.split(".")[0]) < 2:
+        pytest.skip("this venv has numpy 1")
+    env = {**os.environ, "STEREOSPOT_DATA_DIR": str(tmp_path), "STEREOSPOT_DEPTH_MODEL": "builtin"}
+    result = subprocess.run(
+        [sys.executable, "-m", "stereospot.entrypoints.cli.main", "inference", "triton"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert "Triton's Python backend needs numpy<2" in result.stdout + result.stderr
+    assert "ready in" not in result.stdout + result.stderr  # no model was loaded

@@ -16,13 +16,16 @@ import numpy as np
 import triton_python_backend_utils as pb_utils  # provided by Triton's Python backend
 
 from inference_server.service import State
-from inference_server.triton_model import handle
+from inference_server.triton_model import handle, numpy_problem
 from stereospot.config import Settings
 from stereospot.entrypoints.cli.inference import build_service
 
 
 class TritonPythonModel:
     def initialize(self, args: dict[str, Any]) -> None:
+        problem = numpy_problem()
+        if problem:
+            raise RuntimeError(problem)
         config = json.loads(args["model_config"])
         parameters = config.get("parameters", {})
         default_model = parameters.get("depth_model", {}).get("string_value", "auto")

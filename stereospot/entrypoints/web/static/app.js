@@ -5,7 +5,7 @@
 
 const RETRY_MAX_MS = 30000;
 /* The statuses after which nothing changes: the domain's list, on <body> (base.html). */
-const TERMINAL_STATUSES = (document.body.dataset.terminalStatuses || "completed failed deleted").split(" ");
+const TERMINAL_STATUSES = (document.body.dataset.terminalStatuses || "").split(" ");
 
 function $(root, selector) {
   return root.querySelector(selector);
