@@ -168,6 +168,15 @@ class Settings(BaseSettings):
     auth_oidc_key_url: str = "https://public-keys.auth.elb.{region}.amazonaws.com/{kid}"
     auth_oidc_signer: str = ""  # the load balancer's ARN; when set, tokens must name it
     auth_session_hours: int = Field(default=7 * 24, ge=1)
+    # The web server's limits on slow clients (slowloris). A request's headers must arrive
+    # within http_idle_timeout_s of connecting (or of the previous response), and an idle
+    # keep-alive connection is closed after it; behind a load balancer, make it longer
+    # than the balancer's idle timeout. A form or JSON body must arrive in full within
+    # http_body_timeout_s (else 408), an upload may pause at most upload_idle_timeout_s.
+    # None of them closes a live event stream, which sends and never reads.
+    http_idle_timeout_s: float = Field(default=5.0, gt=0, le=3600)
+    http_body_timeout_s: float = Field(default=30.0, gt=0, le=3600)
+    upload_idle_timeout_s: float = Field(default=60.0, gt=0, le=3600)
 
     def resolved_data_dir(self) -> Path:
         return self.data_dir.expanduser().resolve()

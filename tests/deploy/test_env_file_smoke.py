@@ -34,6 +34,7 @@ REPRESENTATIVE = {
         "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/dev-web/0123456789abcdef"
     ),
     "STEREOSPOT_TRUSTED_PROXIES": "10.40.0.0/20,10.40.16.0/20",
+    "STEREOSPOT_HTTP_IDLE_TIMEOUT_S": "125",  # the balancer's 120 s + 5
     "STEREOSPOT_LOG_LEVEL": "INFO",
     "STEREOSPOT_VAPID_SUBJECT": "mailto:admin@localhost",
     "STEREOSPOT_INFERENCE_BACKEND": "sagemaker",

@@ -39,12 +39,14 @@ VISIBILITY_S = 5
 _START_TIMEOUT_S = 60
 
 
-def stack_settings(endpoint: str) -> Settings:
+def stack_settings(
+    endpoint: str, visibility_s: int = VISIBILITY_S, segment_seconds: float = SEGMENT_SECONDS
+) -> Settings:
     """The settings every process of the stack shares (before provisioning names things)."""
-    timeouts = {name: VISIBILITY_S for name in QueueTimeouts.model_fields}
+    timeouts = {name: visibility_s for name in QueueTimeouts.model_fields}
     return Settings(
         platform=Platform.AWS,
-        segment_seconds=SEGMENT_SECONDS,
+        segment_seconds=segment_seconds,
         max_receives=MAX_RECEIVES,
         device="cpu",
         queue_timeouts=QueueTimeouts(**timeouts),
@@ -88,16 +90,26 @@ class ProductProcess:
 class AwsStack:
     """A provisioned stack on moto and the product's processes on it."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        visibility_s: int = VISIBILITY_S,
+        segment_seconds: float = SEGMENT_SECONDS,
+    ) -> None:
         self.root = root
         self.endpoint = moto_endpoint()
-        base = stack_settings(self.endpoint)
+        base = stack_settings(self.endpoint, visibility_s, segment_seconds)
         self.clients = AwsClients.from_settings(base.aws)
         self.settings = base.model_copy(
             update={"aws": provision(self.clients, fresh_prefix(), base)}
         )
         self.deps: Deps = build_container(self.settings).deps()
         self.env = process_env(self.settings, root / "data")
+        # The aws platform's scratch folders go to the system temp dir: this stack's own.
+        self.scratch_dir = root / "scratch"
+        self.scratch_dir.mkdir()
+        self.env["TMPDIR"] = str(self.scratch_dir)
         self.processes: list[ProductProcess] = []
         self.url = ""
 
@@ -115,6 +127,10 @@ class AwsStack:
         self.url = f"http://127.0.0.1:{port}"
         self.wait(self._web_answers, _START_TIMEOUT_S, "the web app to answer")
 
+    def start_video_worker(self, name: str) -> ProductProcess:
+        """One more video worker (e.g. the replacement of one that was killed)."""
+        return self._spawn(name, ["worker", "video"])
+
     def start_web_tasks(self, count: int) -> list[str]:
         """`count` web processes and no workers (as several ECS web tasks); their URLs,
         once each answers."""
@@ -128,13 +144,15 @@ class AwsStack:
             self.wait(self._web_answers, _START_TIMEOUT_S, f"the web app at {url} to answer")
         return urls
 
-    def _spawn(self, name: str, arguments: list[str]) -> None:
+    def _spawn(self, name: str, arguments: list[str]) -> ProductProcess:
         log_path = self.root / f"{name}.log"
         log_file = log_path.open("wb")
         process = subprocess.Popen(
             [*CLI, *arguments], env=self.env, stdout=log_file, stderr=subprocess.STDOUT
         )
-        self.processes.append(ProductProcess(name, process, log_path, log_file))
+        product = ProductProcess(name, process, log_path, log_file)
+        self.processes.append(product)
+        return product
 
     def _web_answers(self) -> bool | None:
         for part in self.processes:

@@ -1,11 +1,13 @@
 """Real worker processes on one local data directory, for the pipeline's end-to-end tests.
 
 Settings travel through the environment (monkeypatched, so the test process and every
-child agree): short visibility timeouts, 1-second segments, 3 receives before the DLQ.
+child agree): 1-second segments, 3 receives before the DLQ, and short visibility timeouts
+unless a test asks for the product's defaults (`Pipeline(..., short_visibility=False)`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -36,7 +38,7 @@ SHORT_VISIBILITY_S = 3
 MAX_RECEIVES = 3
 
 
-def pipeline_env(data_dir: Path) -> dict[str, str]:
+def pipeline_env(data_dir: Path, short_visibility: bool = True) -> dict[str, str]:
     env = {
         "STEREOSPOT_PLATFORM": "local",
         "STEREOSPOT_DATA_DIR": str(data_dir),
@@ -47,7 +49,8 @@ def pipeline_env(data_dir: Path) -> dict[str, str]:
         "HF_HUB_OFFLINE": "1",  # no model hub here: fall back to the builtin depth at once
     }
     for queue in ("chunking", "video_worker", "output_events", "reassembly", "deletion"):
-        env[f"STEREOSPOT_QUEUE_TIMEOUTS__{queue.upper()}"] = str(SHORT_VISIBILITY_S)
+        if short_visibility:
+            env[f"STEREOSPOT_QUEUE_TIMEOUTS__{queue.upper()}"] = str(SHORT_VISIBILITY_S)
     return env
 
 
@@ -70,13 +73,18 @@ class WorkerProcess:
 class Pipeline:
     """Starts workers, submits jobs, waits for outcomes, and cleans up after itself."""
 
-    def __init__(self, root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(
+        self, root: Path, monkeypatch: pytest.MonkeyPatch, *, short_visibility: bool = True
+    ) -> None:
         self.root = root
         self.data_dir = root / "data"
         self.marker_dir = root / "markers"
         self.logs = root / "logs"
         self.logs.mkdir(parents=True)
-        for name, value in pipeline_env(self.data_dir).items():
+        for name in list(os.environ):
+            if name.startswith("STEREOSPOT_QUEUE_TIMEOUTS"):
+                monkeypatch.delenv(name)
+        for name, value in pipeline_env(self.data_dir, short_visibility).items():
             monkeypatch.setenv(name, value)
         monkeypatch.delenv(STALL_ENV, raising=False)
         self.settings = Settings()
@@ -111,6 +119,24 @@ class Pipeline:
 
     def logs_text(self) -> str:
         return "\n".join(f"--- {w.log_path.name}\n{w.log()[-4000:]}" for w in self.workers)
+
+    def wait_until_handling(self, worker: WorkerProcess, queue: str, timeout_s: float = 60) -> None:
+        """Wait until `worker` is in the middle of a message of `queue`: it holds the
+        message (its claim names the queue) and has a scratch folder open. No test hook:
+        this is what the product itself writes, polled often enough to catch it."""
+        tmp = self.data_dir / "tmp"
+        claim = tmp / "claims" / f"{worker.pid}.json"
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                held = json.loads(claim.read_text())["queue"] == queue
+            except (FileNotFoundError, ValueError, KeyError):
+                held = False
+            if held and any(tmp.glob(f"stereospot-{worker.pid}-*")):
+                return
+            assert worker.process.poll() is None, self.logs_text()
+            time.sleep(0.002)
+        raise AssertionError(f"{worker.kind} never handled a {queue} message\n{self.logs_text()}")
 
     def wait_for_marker(self, step: str, timeout_s: float = 60) -> int:
         """Wait until a worker stalls at `step`; return its pid."""

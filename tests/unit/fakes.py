@@ -360,7 +360,7 @@ def process_one(world: World, name: QueueName, report: DrainReport) -> bool:
     except Exception as exc:
         report.errors.append(exc)
         if message.receive_count >= queue.max_receives:
-            dispatch.handle_dead_letter(world.deps, decoded, str(exc))
+            dispatch.handle_dead_letter(world.deps, decoded, message.receive_count)
             report.dead_lettered += 1
         return True
     queue.delete(message.receipt)

@@ -8,11 +8,15 @@ locals {
   web_events_prefix = "${local.name}-web-events"
 
   environment_all = {
-    STEREOSPOT_PLATFORM                       = "aws"
-    STEREOSPOT_PUBLIC_URL                     = local.public_url
-    STEREOSPOT_AUTH                           = local.listener_auth ? "oidc-header" : "password"
-    STEREOSPOT_AUTH_OIDC_SIGNER               = local.listener_auth ? module.alb.arn : ""
-    STEREOSPOT_TRUSTED_PROXIES                = join(",", module.network.public_subnet_cidrs)
+    STEREOSPOT_PLATFORM         = "aws"
+    STEREOSPOT_PUBLIC_URL       = local.public_url
+    STEREOSPOT_AUTH             = local.listener_auth ? "oidc-header" : "password"
+    STEREOSPOT_AUTH_OIDC_SIGNER = local.listener_auth ? module.alb.arn : ""
+    STEREOSPOT_TRUSTED_PROXIES  = join(",", module.network.public_subnet_cidrs)
+    # Longer than the load balancer's idle timeout, so the app never closes a keep-alive
+    # connection the balancer is about to reuse (a 502); the balancer buffers the headers
+    # of every request itself, so slow headers never reach the app.
+    STEREOSPOT_HTTP_IDLE_TIMEOUT_S            = tostring(module.alb.idle_timeout_s + 5)
     STEREOSPOT_LOG_LEVEL                      = var.log_level
     STEREOSPOT_VAPID_SUBJECT                  = var.vapid_subject
     STEREOSPOT_INFERENCE_BACKEND              = module.inference.backend

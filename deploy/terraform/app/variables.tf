@@ -100,6 +100,14 @@ variable "oidc" {
     client_id              = string
   })
   default = null
+  validation {
+    condition     = var.oidc == null || var.certificate_arn != ""
+    error_message = "oidc needs certificate_arn: the load balancer authenticates on HTTPS only (without it the web app would fall back to its own password)."
+  }
+  validation {
+    condition     = var.oidc == null || var.cognito == null
+    error_message = "Set oidc or cognito, not both."
+  }
 }
 
 variable "oidc_client_secret" {
@@ -117,6 +125,10 @@ variable "cognito" {
     user_pool_domain    = string
   })
   default = null
+  validation {
+    condition     = var.cognito == null || var.certificate_arn != ""
+    error_message = "cognito needs certificate_arn: the load balancer authenticates on HTTPS only (without it the web app would fall back to its own password)."
+  }
 }
 
 variable "allowed_cidrs" {

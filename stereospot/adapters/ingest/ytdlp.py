@@ -3,7 +3,8 @@
 One video per URL (playlists are refused), a size cap checked before and after the download,
 a socket timeout, merged to mp4 when an ffmpeg binary is available (a single-file format is
 chosen otherwise, so no merge is ever needed). Failures become FetchError sentences (the
-detail goes to the log only).
+detail goes to the log only): every yt-dlp error (YoutubeDLError) is permanent for the
+job, as yt-dlp has already retried it; anything else is left to the worker's retries.
 
 Every request yt-dlp makes goes through the outbound guard (a loopback proxy started for
 this one fetch, see adapters/outbound): a link, or any redirect hop, that reaches a
@@ -20,7 +21,7 @@ from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 import yt_dlp
-from yt_dlp.utils import DownloadError
+from yt_dlp.utils import YoutubeDLError
 
 from stereospot.adapters.outbound.addresses import (
     REFUSED,
@@ -167,8 +168,13 @@ class YtDlpFetcher:
                     info = ydl.extract_info(url, download=False)
                     self._check(info, max_bytes)
                     result = ydl.process_ie_result(info, download=True)
-            except DownloadError as exc:
-                log.warning("download of %s failed: %s", url, exc)
+            except YoutubeDLError as exc:
+                # DownloadError mostly, but also what escapes process_ie_result unwrapped
+                # (ExtractorError: "Requested format is not available", geo restriction,
+                # DownloadCancelled, network RequestError). yt-dlp has already retried:
+                # the job fails with a sentence, the message is not retried. Other errors
+                # (OSError of the scratch disk, bugs) go to the worker loop, which retries.
+                log.warning("download of %s failed: %s: %s", url, type(exc).__name__, exc)
                 raise FetchError(
                     _guard_reason(proxy, max_bytes) or reason_for(str(exc), max_bytes)
                 ) from None

@@ -101,21 +101,26 @@ def job_id_of(message: Message) -> UUID | None:
     return message.job_id
 
 
-def handle_dead_letter(deps: DeadLettering, message: Message, reason: str) -> None:
-    """A message kept failing: fail its job, so it is not left waiting forever."""
+def handle_dead_letter(deps: DeadLettering, message: Message, attempts: int) -> None:
+    """A message kept failing (or can never succeed): fail its job, so it is not left
+    waiting forever. The reason is a sentence; what went wrong is in the worker's log."""
     job_id = job_id_of(message)
     if job_id is None and isinstance(message, ObjectCreated):
         invocation = deps.invocations.get(message.key, deps.clock.now())
         job_id = invocation.job_id if invocation is not None else None
     if job_id is None:
-        log.error("dead letter with no job: %s", reason)
+        log.error("dead letter with no job after %d attempt(s): %s", attempts, message.type)
         return
-    log.error("giving up on a message: %s", reason, extra=context(job_id))
-    reason = " ".join(reason.split())[:300]
-    fail_job(
-        deps,
-        job_id,
-        f"Processing stopped after repeated errors while {step_of(message)} ({reason}).",
+    log.error("giving up on a message after %d attempt(s)", attempts, extra=context(job_id))
+    fail_job(deps, job_id, dead_letter_reason(message, attempts))
+
+
+def dead_letter_reason(message: Message, attempts: int) -> str:
+    """The failure reason a person reads when a message was given up on."""
+    plural = "s" if attempts != 1 else ""
+    return (
+        f"Processing stopped after repeated errors while {step_of(message)} "
+        f"({attempts} attempt{plural})."
     )
 
 

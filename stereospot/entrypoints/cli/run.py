@@ -201,7 +201,7 @@ def _run_web(args: argparse.Namespace, *, media_workers: int, video_workers: int
         print(f"  data: {where}  ({workers}; Ctrl-C stops)", flush=True)
 
     try:
-        hosting.serve(app, args.host, args.port, ready)
+        hosting.serve(app, args.host, args.port, ready, idle_timeout_s=settings.http_idle_timeout_s)
     finally:
         supervisor.stop()
     print("StereoSpot stopped.", flush=True)

@@ -104,6 +104,8 @@ def create_app(container: Application | None = None) -> Quart:
     app.secret_key = secret
     app.config.update(
         MAX_CONTENT_LENGTH=SMALL_BODY_BYTES,
+        BODY_TIMEOUT=settings.http_body_timeout_s,  # Quart: a form/JSON body, in full
+        UPLOAD_IDLE_SECONDS=settings.upload_idle_timeout_s,  # files.py: an upload's pauses
         SSE_POLL_SECONDS=1.0,
         SSE_HEARTBEAT_SECONDS=15.0,
         JSON_SORT_KEYS=False,

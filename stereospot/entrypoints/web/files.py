@@ -36,7 +36,8 @@ TOO_LARGE = "The file is larger than this link allows."
 STALLED = "The upload stopped sending data; nothing was stored. Try the upload again."
 # A body that sends nothing for this long is dropped (and nothing stored), so a stalled or
 # hostile client cannot hold a connection and a scratch file for ever. Hypercorn's own
-# read_timeout would also close the long-lived event streams, which send nothing.
+# read_timeout would also close the long-lived event streams, which send nothing. The app
+# sets it from Settings.upload_idle_timeout_s; this is the default without one.
 UPLOAD_IDLE_SECONDS = 60.0
 
 

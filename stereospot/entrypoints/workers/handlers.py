@@ -22,5 +22,5 @@ class UseCaseHandler:
     ) -> None:
         dispatch.handle_message(self._deps, queue, message, message_id, on_progress)
 
-    def dead_letter(self, message: Message, reason: str) -> None:
-        dispatch.handle_dead_letter(self._deps, message, reason)
+    def dead_letter(self, message: Message, attempts: int) -> None:
+        dispatch.handle_dead_letter(self._deps, message, attempts)

@@ -55,8 +55,21 @@ def check_port(host: str, port: int) -> None:
             raise PortUnavailable(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
 
 
-def serve(app: Any, host: str, port: int, on_ready: Callable[[str], None]) -> None:
-    """Run until SIGINT/SIGTERM; `on_ready(url)` once the port accepts connections."""
+def serve(
+    app: Any,
+    host: str,
+    port: int,
+    on_ready: Callable[[str], None],
+    *,
+    idle_timeout_s: float = 5.0,
+) -> None:
+    """Run until SIGINT/SIGTERM; `on_ready(url)` once the port accepts connections.
+
+    Slow clients: Hypercorn's keep-alive timer runs from the connection's start (and after
+    each response) until a request's headers are complete, so `idle_timeout_s` bounds a
+    slowloris sending its headers a byte at a time, and closes idle keep-alive connections.
+    Bodies are bounded by the app (Quart's BODY_TIMEOUT, the upload idle timeout). There is
+    deliberately no read_timeout: it would close every event stream, which never sends."""
     from hypercorn.asyncio import serve as hypercorn_serve
     from hypercorn.config import Config
 
@@ -65,6 +78,9 @@ def serve(app: Any, host: str, port: int, on_ready: Callable[[str], None]) -> No
     config.accesslog = None
     config.errorlog = logger
     config.graceful_timeout = 3.0  # open event streams must not hold up a shutdown
+    config.keep_alive_timeout = idle_timeout_s
+    config.read_timeout = None
+    config.h11_max_incomplete_size = 16 * 1024  # a request line and headers: 431 past this
 
     async def main() -> None:
         stop = asyncio.Event()

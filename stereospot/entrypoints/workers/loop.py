@@ -11,7 +11,15 @@ Semantics (the same on every platform):
   dead-letter handler (which fails the job with the reason) and makes the message visible
   at once, so the queue moves it to its dead-letter queue on the next receive.
 - A body the decoder cannot read (MalformedMessage) can never succeed: it is sent straight
-  to the dead-letter queue, kept for inspection, and deleted from the work queue.
+  to the dead-letter queue, kept for inspection, and deleted from the work queue. So is a
+  message whose handler raises one of PERMANENT (a malformed message, key or job id: the
+  same body fails the same way every time), after its job is failed.
+- Errors a person caused (MediaError, FetchError) never reach the loop: the use cases fail
+  the job with their sentence at once. Everything else (storage, queue and inference
+  outages, OSError, bugs) is taken as passing and retried.
+- The job's failure reason is a sentence without the exception's text ("Processing stopped
+  after repeated errors while converting segment 2 of 3 (3 attempts)."); the exception
+  and its traceback go to the log, on a line carrying the job and segment.
 - While a message is handled a heartbeat extends its visibility. After a stop request the
   loop takes no new message; the current one may finish within the grace period, else it
   is released (visibility 0) and the process exits (see heartbeat.py).
@@ -29,7 +37,7 @@ from typing import Protocol, cast
 from uuid import UUID
 
 from stereospot.domain import keys
-from stereospot.domain.errors import InvalidKey, MalformedMessage
+from stereospot.domain.errors import InvalidJobId, InvalidKey, MalformedMessage
 from stereospot.domain.messages import (
     DeletionRequested,
     IngestRequested,
@@ -53,6 +61,8 @@ from stereospot.entrypoints.workers.log_context import job_context
 logger = logging.getLogger(__name__)
 
 _POLL_ERROR_PAUSE_S = 2.0
+# Raised by a handler, these mean the message itself is wrong: no retry can succeed.
+PERMANENT: tuple[type[Exception], ...] = (MalformedMessage, InvalidKey, InvalidJobId)
 
 
 class MessageHandler(Protocol):
@@ -66,7 +76,7 @@ class MessageHandler(Protocol):
         on_progress: ProgressCallback | None,
     ) -> None: ...
 
-    def dead_letter(self, message: Message, reason: str) -> None: ...
+    def dead_letter(self, message: Message, attempts: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -177,11 +187,7 @@ class Worker:
                 delivery.message_id,
                 exc,
             )
-            try:
-                queue.dead_letters().send(delivery.body)
-            except LookupError:  # a queue without a DLQ: the log line is all that is kept
-                logger.error("%s has no dead-letter queue; dropped the message", queue.name)
-            queue.delete(delivery.receipt)
+            _move_to_dead_letters(queue, delivery)
             return
 
         heartbeat = Heartbeat(
@@ -243,6 +249,17 @@ class Worker:
     ) -> None:
         queue = binding.queue
         attempt, allowed = delivery.receive_count, queue.max_receives
+        if isinstance(exc, PERMANENT):
+            logger.error(
+                "%s: %s cannot succeed (%s); failing its job and dead-lettering it",
+                binding.name.value,
+                message.type,
+                one_line(exc),
+                exc_info=exc,
+            )
+            _try(lambda: self._handler.dead_letter(message, attempt))
+            _try(lambda: _move_to_dead_letters(queue, delivery))
+            return
         if attempt < allowed:
             delay = min(binding.visibility_s, self._options.retry_base_s * 2 ** (attempt - 1))
             logger.error(
@@ -257,15 +274,15 @@ class Worker:
             _try(lambda: queue.extend_visibility(delivery.receipt, delay))
             return
         logger.error(
-            "%s: %s failed on its last attempt (%d of %d); dead-lettering it",
+            "%s: %s failed on its last attempt (%d of %d); dead-lettering it: %s",
             binding.name.value,
             message.type,
             attempt,
             allowed,
+            one_line(exc),
             exc_info=exc,
         )
-        reason = failure_reason(exc, attempt)
-        _try(lambda: self._handler.dead_letter(message, reason))
+        _try(lambda: self._handler.dead_letter(message, attempt))
         _try(lambda: queue.extend_visibility(delivery.receipt, 0))
 
 
@@ -288,11 +305,18 @@ def describe(message: Message) -> tuple[UUID | None, int | None]:
     return None, None
 
 
-def failure_reason(exc: BaseException, attempts: int) -> str:
-    """What went wrong, for the job's failure reason (dispatch wraps it in a sentence)."""
-    detail = " ".join(str(exc).split()).rstrip(".") or type(exc).__name__
-    plural = "s" if attempts != 1 else ""
-    return f"{detail}; {attempts} attempt{plural}"
+def one_line(exc: BaseException) -> str:
+    """The exception's type and text on one line, for the log (never for the user)."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _move_to_dead_letters(queue: Queue, delivery: ReceivedMessage) -> None:
+    try:
+        queue.dead_letters().send(delivery.body)
+    except LookupError:  # a queue without a DLQ: the log line is all that is kept
+        logger.error("%s has no dead-letter queue; dropped the message", queue.name)
+    queue.delete(delivery.receipt)
 
 
 def _try(action: Callable[[], object]) -> None:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import av
 import pytest
+import yt_dlp
+from yt_dlp.utils import ExtractorError
 
 from stereospot.adapters.ingest.ytdlp import YtDlpFetcher, reason_for
 from stereospot.domain.errors import FetchError
@@ -111,3 +113,33 @@ def test_the_raw_error_text_never_reaches_the_reason() -> None:
 def test_a_loopback_site_is_refused_without_the_allowance(site: str, tmp_path: Path) -> None:
     with pytest.raises(FetchError, match="private network address"):
         YtDlpFetcher(socket_timeout_s=5).fetch(f"{site}/clip.mp4", tmp_path, max_bytes=10**7)
+
+
+def test_a_ytdlp_error_outside_download_error_is_a_fetch_error(
+    fetcher: YtDlpFetcher, site: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """process_ie_result is not wrapped by yt-dlp's error reporting: an ExtractorError
+    (or a network RequestError) raised there escapes as itself, not as DownloadError. It
+    still fails the job with a sentence at once (permanent), not after the retries."""
+
+    def unavailable(*_args: object, **_kwargs: object) -> None:
+        raise ExtractorError("Requested format is not available. Use --list-formats")
+
+    monkeypatch.setattr(yt_dlp.YoutubeDL, "process_ie_result", unavailable)
+    with pytest.raises(FetchError) as raised:
+        fetcher.fetch(f"{site}/clip.mp4", tmp_path, max_bytes=10_000_000)
+    assert str(raised.value) == "The video could not be downloaded from that link."
+    assert "list-formats" not in str(raised.value)
+
+
+def test_an_error_of_the_scratch_disk_is_left_to_the_worker_retries(
+    fetcher: YtDlpFetcher, site: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not yt-dlp's: a full disk may pass, so it is not a FetchError (the loop retries)."""
+
+    def disk_full(*_args: object, **_kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(yt_dlp.YoutubeDL, "process_ie_result", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        fetcher.fetch(f"{site}/clip.mp4", tmp_path, max_bytes=10_000_000)

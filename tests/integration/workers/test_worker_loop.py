@@ -11,15 +11,17 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from uuid import UUID, uuid4
 
-from stereospot.domain.errors import ObjectNotFound
+from stereospot.domain.errors import InvalidKey
 from stereospot.domain.messages import Message, ReassemblyRequested, SegmentReady, parse_message
 from stereospot.domain.ports import ProgressCallback, Queues, ReceivedMessage
 from stereospot.domain.routing import QueueName
+from stereospot.domain.services.dispatch import dead_letter_reason
 from stereospot.entrypoints.workers.log_context import LOG_FORMAT, JobContextFilter
-from stereospot.entrypoints.workers.loop import LoopOptions, Worker, failure_reason
+from stereospot.entrypoints.workers.loop import LoopOptions, Worker, one_line
 
 VISIBILITY = {name: 30 for name in QueueName}
 
@@ -34,7 +36,7 @@ class ScriptedHandler:
     def __init__(self, behaviour: Callable[[Message], None] = lambda _m: None) -> None:
         self.behaviour = behaviour
         self.handled: list[tuple[QueueName, Message, str]] = []
-        self.dead: list[tuple[Message, str]] = []
+        self.dead: list[tuple[Message, int]] = []
 
     def handle(
         self,
@@ -47,8 +49,8 @@ class ScriptedHandler:
         logging.getLogger("test.handler").info("handling")
         self.behaviour(message)
 
-    def dead_letter(self, message: Message, reason: str) -> None:
-        self.dead.append((message, reason))
+    def dead_letter(self, message: Message, attempts: int) -> None:
+        self.dead.append((message, attempts))
 
 
 def segment(job: UUID | None = None, index: int = 1) -> SegmentReady:
@@ -96,7 +98,9 @@ def test_a_handled_message_is_deleted_and_the_handler_sees_it(queues: Queues) ->
     assert queue.approximate_count() == 0
 
 
-def test_log_lines_carry_the_job_and_segment(queues: Queues) -> None:
+@contextmanager
+def captured_log() -> Iterator[io.StringIO]:
+    """The root log as the workers write it (LOG_FORMAT, with the job context filter)."""
     stream = io.StringIO()
     log_handler = logging.StreamHandler(stream)
     log_handler.setFormatter(logging.Formatter(LOG_FORMAT))
@@ -106,12 +110,17 @@ def test_log_lines_carry_the_job_and_segment(queues: Queues) -> None:
     old_level = root.level
     root.setLevel(logging.INFO)
     try:
-        message = segment(index=2)
-        queues[QueueName.VIDEO_WORKER].send(message.to_body())
-        make_worker(queues, ScriptedHandler()).poll_once()
+        yield stream
     finally:
         root.removeHandler(log_handler)
         root.setLevel(old_level)
+
+
+def test_log_lines_carry_the_job_and_segment(queues: Queues) -> None:
+    message = segment(index=2)
+    with captured_log() as stream:
+        queues[QueueName.VIDEO_WORKER].send(message.to_body())
+        make_worker(queues, ScriptedHandler()).poll_once()
     handler_lines = [line for line in stream.getvalue().splitlines() if "test.handler" in line]
     assert handler_lines, stream.getvalue()
     assert all(f"[job={message.job_id} seg=2]" in line for line in handler_lines)
@@ -147,18 +156,51 @@ def test_the_last_failure_dead_letters_the_message_and_reports_it(queues: Queues
     queue.send(message.to_body())
 
     def always_fail(_message: Message) -> None:
-        raise RuntimeError("the engine crashed")
+        raise RuntimeError("the engine crashed\n  at frame 12")
 
     handler = ScriptedHandler(always_fail)
     worker = make_worker(queues, handler)
     deadline = time.monotonic() + 20
-    while queue.approximate_count() and time.monotonic() < deadline:
-        worker.poll_once()
+    with captured_log() as stream:
+        while queue.approximate_count() and time.monotonic() < deadline:
+            worker.poll_once()
 
     assert len(handler.handled) == 3  # max_receives
-    assert handler.dead == [(message, "the engine crashed; 3 attempts")]
+    # The handler (dispatch) is told how many attempts were made, never the exception's
+    # text: the job's reason is a sentence about the step.
+    assert handler.dead == [(message, 3)]
+    assert dead_letter_reason(message, 3) == (
+        "Processing stopped after repeated errors while converting segment 2 of 3 (3 attempts)."
+    )
+    # The detail is in the log, on the line that carries the job and the segment.
+    [last] = [ln for ln in stream.getvalue().splitlines() if "last attempt" in ln]
+    assert f"[job={message.job_id} seg=1]" in last
+    assert "RuntimeError: the engine crashed at frame 12" in last
+    assert "Traceback" in stream.getvalue()
     dead = queue.dead_letters().receive(1, 1.0)
     assert [parse_message(d.body) for d in dead] == [message]
+
+
+def test_a_message_that_can_never_succeed_is_dead_lettered_without_retries(
+    queues: Queues,
+) -> None:
+    queue = queues[QueueName.VIDEO_WORKER]
+    message = segment()
+    queue.send(message.to_body())
+
+    def bad_key(_message: Message) -> None:
+        raise InvalidKey("no key pattern accepts 'segments/x'")
+
+    handler = ScriptedHandler(bad_key)
+    with captured_log() as stream:
+        make_worker(queues, handler).poll_once()
+
+    assert len(handler.handled) == 1  # not retried
+    assert handler.dead == [(message, 1)]
+    assert queue.approximate_count() == 0
+    dead = queue.dead_letters().receive(1, 1.0)
+    assert [parse_message(d.body) for d in dead] == [message]
+    assert "InvalidKey: no key pattern accepts" in stream.getvalue()
 
 
 def test_a_malformed_body_goes_straight_to_the_dead_letter_queue(queues: Queues) -> None:
@@ -323,8 +365,6 @@ def test_a_worker_whose_parent_is_gone_stops(queues: Queues) -> None:
     assert finished.wait(5)
 
 
-def test_failure_reason_is_one_short_line() -> None:
-    assert failure_reason(RuntimeError("disk\nfull."), 5) == "disk full; 5 attempts"
-    missing = failure_reason(ObjectNotFound("segments/x/00001_00002_depth.mp4"), 3)
-    assert missing == "a stored file is missing: segments/x/00001_00002_depth.mp4; 3 attempts"
-    assert failure_reason(ValueError(), 1) == "ValueError; 1 attempt"
+def test_the_logged_detail_is_one_line_with_the_exception_type() -> None:
+    assert one_line(RuntimeError("disk\nfull.")) == "RuntimeError: disk full."
+    assert one_line(ValueError()) == "ValueError"

@@ -84,12 +84,12 @@ def test_dead_letter_fails_the_job_with_a_reason(tmp_path: Path) -> None:
     job_id = new_job(world)
     upload(world, job_id, 1)
     message = ObjectCreated(bucket="input", key=keys.source_key(job_id))
-    dispatch.handle_dead_letter(world.deps, message, "Traceback: \n  boom\n")
+    dispatch.handle_dead_letter(world.deps, message, 5)
     job = world.deps.jobs.get(job_id)
     assert job is not None and job.status is JobStatus.FAILED
     assert job.failure_reason == (
         "Processing stopped after repeated errors while splitting the video into segments"
-        " (Traceback: boom)."
+        " (5 attempts)."
     )
     drain(world)  # the chunking event that follows finds the job failed
     assert world.deps.jobs.get(job_id).status is JobStatus.FAILED  # type: ignore[union-attr]
@@ -98,8 +98,8 @@ def test_dead_letter_fails_the_job_with_a_reason(tmp_path: Path) -> None:
 def test_dead_letter_without_a_job_is_only_logged(tmp_path: Path) -> None:
     world = make_world(tmp_path)
     message = ObjectCreated(bucket="output", key="sagemaker-async-responses/x.out")
-    dispatch.handle_dead_letter(world.deps, message, "boom")
-    dispatch.handle_dead_letter(world.deps, ReassemblyRequested(job_id=uuid4()), "boom")
+    dispatch.handle_dead_letter(world.deps, message, 3)
+    dispatch.handle_dead_letter(world.deps, ReassemblyRequested(job_id=uuid4()), 1)
     assert world.events.all() == []
 
 

@@ -32,3 +32,8 @@ output "arn" {
   description = "ARN of the load balancer: the signer the web app checks in x-amzn-oidc-data (STEREOSPOT_AUTH_OIDC_SIGNER)."
   value       = aws_lb.this.arn
 }
+
+output "idle_timeout_s" {
+  description = "Seconds the load balancer keeps an idle connection: the web app keeps its own keep-alive connections longer (STEREOSPOT_HTTP_IDLE_TIMEOUT_S)."
+  value       = var.idle_timeout_s
+}
