@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import statistics
 import subprocess
 import sys
@@ -49,6 +50,7 @@ from inference_server.evaluation import (
     naive_backward_warp,
     psnr,
     render,
+    render_views,
     ssim,
     text_scene,
     thin_bars_scene,
@@ -240,26 +242,32 @@ def score_video(
 # ------------------------------------------------------------------------------- speed
 
 
-def synthesis_ms(width: int, height: int, depth_width: int, repeats: int) -> list[float]:
-    """Milliseconds to synthesise both eyes of one frame (engine_view twice), each repeat
-    the median of 5 frames."""
+def synthesis_ms(
+    width: int, height: int, depth_width: int, repeats: int
+) -> tuple[list[float], list[float]]:
+    """Milliseconds to synthesise both eyes of one frame from its 8-bit planes
+    (render_views: both eyes warped in one batch, as the pipeline does; the planes' RGB
+    <-> float conversions of the quality runs are left out), each repeat the median of
+    5 frames: wall time, and this process's CPU time (all threads; less swayed by other
+    processes' load)."""
     layers = default_scene(width, height)
     centre = render(layers, width, height, 0.0, 0.5)
     scale = max(1, width // depth_width)
     nearness = _small(centre.nearness, scale)
     gains = eye_gains(width, 2.0, "both")
-    for gain in gains:  # warm-up (allocations, first-call costs)
-        engine_view(centre.image, nearness, gain, 0.5)
-    runs = []
+    planes = (centre.image[0] * 255).round().to(torch.uint8)  # as decoded: 8-bit planes
+    render_views(planes, nearness, gains, 0.5)  # warm-up (first-call costs)
+    runs, cpu_runs = [], []
     for _ in range(repeats):
-        times = []
+        times, cpu = [], []
         for _ in range(5):
-            started = time.perf_counter()
-            for gain in gains:
-                engine_view(centre.image, nearness, gain, 0.5)
+            started, started_cpu = time.perf_counter(), time.process_time()
+            render_views(planes, nearness, gains, 0.5)
             times.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - started_cpu) * 1000)
         runs.append(statistics.median(times))
-    return runs
+        cpu_runs.append(statistics.median(cpu))
+    return runs, cpu_runs
 
 
 # ------------------------------------------------------------------------------ report
@@ -305,12 +313,14 @@ def main() -> None:
                       f"`stereospot convert {flags}` ({size}, {look})")  # fmt: skip
     if not args.no_speed:
         for depth_width in (1280, 192):
-            runs = synthesis_ms(1280, 720, depth_width, repeats=3)
+            runs, cpu = synthesis_ms(1280, 720, depth_width, repeats=3)
             print(
                 f"\nspeed: both eyes at 1280x720, depth {depth_width} px wide, "
-                f"{args.threads} torch threads: "
+                f"{args.threads} torch threads, load {os.getloadavg()[0]:.1f}: "
                 + ", ".join(f"{r:.1f}" for r in runs)
-                + f" ms/frame (median {statistics.median(runs):.1f})"
+                + f" ms/frame (median {statistics.median(runs):.1f}); CPU "
+                + ", ".join(f"{r:.1f}" for r in cpu)
+                + f" ms/frame (median {statistics.median(cpu):.1f})"
             )
     if not math.isfinite(mean["engine"][0]):
         raise SystemExit(1)

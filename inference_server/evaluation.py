@@ -17,7 +17,13 @@ import torch
 import torch.nn.functional as nnf
 
 from inference_server.depth.base import shrink
-from inference_server.synthesis import eye_warp, fill_colours, sample_columns, warp_grid
+from inference_server.synthesis import (
+    eye_warps,
+    fill_colours,
+    sample_columns,
+    warp_grid,
+    warp_size,
+)
 from inference_server.upsample import guided_upsample
 from inference_server.warp import ViewRenderer, paint_holes, position_grid, rows_per_position
 
@@ -254,28 +260,55 @@ _LUMA = torch.tensor([0.299, 0.587, 0.114])
 def engine_view(
     image: torch.Tensor, nearness: torch.Tensor, gain: float, convergence: float
 ) -> torch.Tensor:
-    """The view as the video pipeline renders it: 8-bit planes, the z-buffer warp at the
-    depth map's resolution (edge-aware upsampled first when smaller than the frame, as
-    for a depth video), the fixed-point renderer. image (1,C,H,W) in [0,1]; nearness
-    (1,h,w) at any resolution up to the image's."""
+    """One eye of engine_views."""
+    return engine_views(image, nearness, (gain,), convergence)[0]
+
+
+def engine_views(
+    image: torch.Tensor, nearness: torch.Tensor, gains: tuple[float, ...], convergence: float
+) -> list[torch.Tensor]:
+    """render_views on `image` (1,C,H,W) in [0,1], views in [0,1] (1,C,H,W)."""
     planes = (image[0] * 255.0).round().clamp(0, 255).to(torch.uint8)
+    views = render_views(planes, nearness, gains, convergence)
+    return [view.unsqueeze(0).float() / 255.0 for view in views]
+
+
+def render_views(
+    planes: torch.Tensor, nearness: torch.Tensor, gains: tuple[float, ...], convergence: float
+) -> list[torch.Tensor]:
+    """The views as the video pipeline renders them, on uint8 planes (C,H,W): the
+    z-buffer warp of all eyes in one batch on the warp grid (a depth map smaller than it
+    is edge-aware upsampled straight to it, as for a depth video), the fixed-point
+    renderer, the fill on the grid painted into the holes. nearness (1,h,w) at any
+    resolution up to the frame's."""
     height, width = planes.shape[-2:]
-    if nearness.shape[-2:] != (height, width):  # as the pipeline does for a depth video
-        luma = torch.einsum("c,chw->hw", _LUMA.to(image.dtype), planes.float()).unsqueeze(0)
-        nearness = guided_upsample(nearness, luma)
+    size = warp_size(height, width)
+    small = shrink(planes, size).unsqueeze(0)  # the source on the warp grid
+    if nearness.shape[-2] < size[0] or nearness.shape[-1] < size[1]:
+        luma = torch.einsum("c,bchw->bhw", _LUMA.to(small.dtype), small)
+        nearness = guided_upsample(nearness, luma)  # as the pipeline does for a depth video
     nearness = warp_grid(nearness)
-    share = rows_per_position(nearness.shape[-2], height)
-    view, columns = eye_warp(nearness, width, gain, convergence)
-    grid = position_grid(columns, height, width, share)
-    renderer = ViewRenderer()
-    positions = renderer.positions(grid[0], height // share, width)
-    out = torch.empty_like(planes)
-    renderer.resample(renderer.taps(planes, "rgb"), positions, out)
-    if bool(view.hole.any()):
+    if small.shape[-2:] != nearness.shape[-2:]:
         small = shrink(planes, (nearness.shape[-2], nearness.shape[-1])).unsqueeze(0)
-        filled = fill_colours(small, view, gain * nearness.shape[-1] / width)
-        paint_holes(out, filled[0], view.hole[0])
-    return out.unsqueeze(0).float() / 255.0
+    share = rows_per_position(nearness.shape[-2], height)
+    renderer = ViewRenderer()
+    taps = renderer.taps(planes, "rgb")
+    views = []
+    for gain, entry in zip(gains, eye_warps(nearness, width, gains, convergence), strict=True):
+        if entry is None:
+            views.append(planes)
+            continue
+        view, columns = entry
+        grid = position_grid(columns, height, width, share)
+        positions = renderer.positions(grid[0], height // share, width)
+        out = torch.empty_like(planes)
+        renderer.resample(taps, positions, out)
+        wide = view.wide_holes()
+        if bool(wide.any()):
+            filled = fill_colours(small, view, gain * nearness.shape[-1] / width)
+            paint_holes(out.unsqueeze(0), filled, wide)
+        views.append(out)
+    return views
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor) -> float:

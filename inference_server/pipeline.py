@@ -29,7 +29,7 @@ from inference_server.synthesis import (
     Warp,
     dilate_nearness,
     eye_gains,
-    eye_warp,
+    eye_warps,
     fill_colours,
     warp_grid,
 )
@@ -140,10 +140,7 @@ class StereoProcessor:
         nearness = warp_grid(nearness)
         share = rows_per_position(nearness.shape[-2], height)
         gains = eye_gains(width, settings.divergence, settings.synthetic_view.value)
-        warps = [
-            None if gain == 0 else eye_warp(nearness, width, gain, settings.convergence)
-            for gain in gains
-        ]
+        warps = eye_warps(nearness, width, gains, settings.convergence)
         grids = [None if w is None else position_grid(w[1], height, width, share) for w in warps]
         scale = nearness.shape[-1] / width
         holes = [
@@ -206,7 +203,8 @@ def _paint(
     """Paints each eye's disocclusions from its background (see synthesis.fill_holes),
     on the depth map's grid, into the rendered planes; the source at the grid's size is
     the batch's preview when it has that size."""
-    if not any(h is not None and bool(h[0].hole.any()) for h in holes):
+    wide = [None if h is None else h[0].wide_holes() for h in holes]
+    if not any(w is not None and bool(w.any()) for w in wide):
         return
     size = next(h[0].hole.shape[-2:] for h in holes if h is not None)
     planes = (y, uv[:, 0], uv[:, 1])
@@ -219,14 +217,13 @@ def _paint(
         ],
         1,
     )
-    for entry, (eye_y, eye_uv) in zip(holes, views, strict=True):
-        if entry is None or not bool(entry[0].hole.any()):
+    for entry, mask, (eye_y, eye_uv) in zip(holes, wide, views, strict=True):
+        if entry is None or mask is None or not bool(mask.any()):
             continue
         view, gain = entry
         filled = fill_colours(small, view, gain)
-        for index in range(y.shape[0]):
-            paint_holes(eye_y[index : index + 1], filled[index, :1], view.hole[index], top)
-            paint_holes(eye_uv[index], filled[index, 1:], view.hole[index], top)
+        paint_holes(eye_y.unsqueeze(1), filled[:, :1], mask, top)
+        paint_holes(eye_uv, filled[:, 1:], mask, top)
 
 
 def _eye_views(

@@ -13,7 +13,7 @@ only (no torch): the media workers import it without the engine's heavy parts.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
@@ -23,6 +23,8 @@ from av.container import InputContainer
 from av.stream import Discard
 from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
+
+from inference_server.hdr import HdrMetadata, read_hdr_metadata
 
 # Frame intervals that differ by more than this share of the typical one (and by more
 # than 2 clock ticks: rounding of the time base) mean a variable frame rate.
@@ -77,6 +79,7 @@ class StreamFacts:
     keyframes: int
     has_audio: bool
     audio_codec: str | None
+    hdr: HdrMetadata = field(default_factory=HdrMetadata)  # HDR10 static metadata
 
     @property
     def decoded(self) -> bool:
@@ -198,6 +201,7 @@ def _facts(
         keyframes=len(keys),
         has_audio=audio is not None,
         audio_codec=audio.codec_context.codec.canonical_name if audio is not None else None,
+        hdr=read_hdr_metadata(first) if first is not None else HdrMetadata(),
     )
     return replace(facts, damaged_after_s=facts.duration_s()) if damage else facts
 

@@ -15,6 +15,7 @@ sampling linear and sub-pixel exact wherever the source is visible.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -38,9 +39,16 @@ def dilate_nearness(nearness: torch.Tensor, radius: int) -> torch.Tensor:
 
 MAX_STRETCH = 2.0  # neighbours landing up to this far apart are one surface (a crack)
 
+Gain = float | torch.Tensor  # one gain, or one per batch item ((B,) or (B,1,1))
+
+
+def _per_item(gain: Gain) -> Gain:
+    """A gain tensor shaped to broadcast over (B,h,w); a float as it is."""
+    return gain.reshape(-1, 1, 1) if isinstance(gain, torch.Tensor) else gain
+
 
 def _targets(
-    nearness: torch.Tensor, gain: float, convergence: float
+    nearness: torch.Tensor, gain: Gain, convergence: float
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Target column of every source pixel, and whether each pixel and its right-hand
     neighbour are one surface (they land in order, at most MAX_STRETCH apart)."""
@@ -55,49 +63,45 @@ def _zbuffer(nearness: torch.Tensor, target: torch.Tensor, joined: torch.Tensor)
     """For each target column the largest nearness covering it, -1 where nothing does.
 
     Every surface is rasterised over its whole span: between two joined neighbours each
-    integer column in [t(x), t(x+1)) takes the linearly interpolated nearness, so no
-    sub-pixel shift leaves gaps inside a surface; a surface's first and last pixels
-    reach half a pixel beyond their targets (a pixel's footprint), so edges land where
-    they are, to a fraction of a pixel.
+    integer column in [t(x), t(x+1)) takes the linearly interpolated nearness (at most
+    two columns: neighbours land at most MAX_STRETCH apart), so no sub-pixel shift leaves
+    gaps inside a surface; a surface's first and last pixels reach half a pixel beyond
+    their targets (a pixel's footprint), so edges land where they are, to a fraction of
+    a pixel. The ends are few, so they are splatted on their own.
     """
     shape = nearness.shape
     width = shape[-1]
-    dummy = float(width)
-    t0, t1 = target[..., :-1], target[..., 1:]
-    n0, n1 = nearness[..., :-1], nearness[..., 1:]
-    first = torch.ceil(t0)
-    slope = (n1 - n0) / (t1 - t0).clamp_min(1e-6)
-    candidates: list[tuple[torch.Tensor, torch.Tensor]] = []
-    for offset in (0.0, 1.0):
-        column = first + offset
-        covered = joined & (column < t1)
-        value = n0 + slope * (column - t0)
-        candidates.append(
-            (_pad_right(column.masked_fill(~covered, dummy), dummy), _pad_right(value, 0.0))
-        )
-    starts = _pad_left(~joined)  # pixel x begins a surface
-    ends = _pad_right(~joined, True)  # pixel x ends one
-    left = torch.ceil(target - 0.5)
-    candidates.append((left.masked_fill(~(starts & (left < target)), dummy), nearness))
-    right = torch.ceil(target)
-    candidates.append((right.masked_fill(~(ends & (right < target + 0.5)), dummy), nearness))
     rows = nearness.numel() // width
-    index = torch.cat([c.reshape(rows, width) for c, _ in candidates], dim=1)
-    index = index.clamp_(-1, dummy).masked_fill_(index < 0, dummy).long()
-    values = torch.cat([v.reshape(rows, width) for _, v in candidates], dim=1)
+    dummy = float(width)
+    t = target.reshape(rows, width)
+    n = nearness.reshape(rows, width)
+    together = joined.reshape(rows, width - 1)
+    t0, t1, n0 = t[:, :-1], t[:, 1:], n[:, :-1]
+    first = torch.ceil(t0)
+    slope = (n[:, 1:] - n0) / (t1 - t0).clamp_min(1e-6)
+    second = first + 1.0
+    value, value1 = n0 + slope * (first - t0), n0 + slope * (second - t0)
+    # Off-frame columns go to the dummy column `width`, dropped at the end.
+    on0 = together & (first < t1) & (first >= 0) & (first < dummy)
+    on1 = together & (second < t1) & (second >= 0) & (second < dummy)
+    index = torch.cat([first.masked_fill_(~on0, dummy), second.masked_fill_(~on1, dummy)], 1)
     zbuf = torch.full((rows, width + 1), -1.0, device=nearness.device, dtype=nearness.dtype)
-    zbuf.scatter_reduce_(1, index, values, reduce="amax")
+    zbuf.scatter_reduce_(1, index.long(), torch.cat([value, value1], 1), reduce="amax")
+    # Surface ends: x ends one and x + 1 starts the next wherever they are apart, and
+    # every row's first and last pixels.
+    er, ec = (~together).nonzero(as_tuple=True)
+    every = torch.arange(rows, device=nearness.device)
+    starts_r, starts_c = torch.cat([every, er]), torch.cat([torch.zeros_like(every), ec + 1])
+    ends_r, ends_c = torch.cat([every, er]), torch.cat([torch.full_like(every, width - 1), ec])
+    ts, te = t[starts_r, starts_c], t[ends_r, ends_c]
+    left, right = torch.ceil(ts - 0.5), torch.ceil(te)
+    ok_left = (left < ts) & (left >= 0) & (left < dummy)
+    ok_right = (right < te + 0.5) & (right >= 0) & (right < dummy)
+    column = torch.cat([left.masked_fill_(~ok_left, dummy), right.masked_fill_(~ok_right, dummy)])
+    where = torch.cat([starts_r, ends_r]) * (width + 1) + column.long()
+    values = torch.cat([n[starts_r, starts_c], n[ends_r, ends_c]])
+    zbuf.view(-1).scatter_reduce_(0, where, values, reduce="amax")
     return zbuf[:, :width].reshape(shape)
-
-
-def _pad_right(x: torch.Tensor, value: float | bool) -> torch.Tensor:
-    pad = torch.full((*x.shape[:-1], 1), value, device=x.device, dtype=x.dtype)
-    return torch.cat([x, pad], dim=-1)
-
-
-def _pad_left(x: torch.Tensor) -> torch.Tensor:
-    pad = torch.ones((*x.shape[:-1], 1), device=x.device, dtype=x.dtype)
-    return torch.cat([pad, x], dim=-1)
 
 
 def _neighbours(zbuf: torch.Tensor, hole: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -126,9 +130,25 @@ class Warp:
     nearness: torch.Tensor
     edge: torch.Tensor | None = None  # (B,h,w) long: each hole's background neighbour
 
+    def wide_holes(self) -> torch.Tensor:
+        """(B,h,w) bool: hole pixels more than a pixel from their background edge. The
+        others already show that edge pixel (their column is its column), which is what
+        the fill would give them, so only these need filling and painting."""
+        if self.edge is None:
+            return self.hole
+        columns = torch.arange(self.hole.shape[-1], device=self.hole.device)
+        return self.hole & ((self.edge - columns).abs_() > 1)
 
-def warp(nearness: torch.Tensor, gain: float, convergence: float) -> Warp:
-    """Forward z-buffer warp of `nearness` (B,h,w) by `gain` grid pixels.
+    def split(self, parts: int) -> list[Warp]:
+        """The warp of a batch stacked from `parts` equal groups, one Warp per group."""
+        pieces = [t.chunk(parts) for t in (self.columns, self.hole, self.nearness)]
+        edges = self.edge.chunk(parts) if self.edge is not None else [None] * parts
+        return [Warp(c, h, n, e) for c, h, n, e in zip(*pieces, edges, strict=True)]
+
+
+def warp(nearness: torch.Tensor, gain: Gain, convergence: float) -> Warp:
+    """Forward z-buffer warp of `nearness` (B,h,w) by `gain` grid pixels (one for the
+    batch, or one per item).
 
     Where a surface is visible, the source column is its exact inverse mapping (sampling
     stays linear and sub-pixel exact), snapped to the pixel itself within half a pixel of
@@ -138,6 +158,7 @@ def warp(nearness: torch.Tensor, gain: float, convergence: float) -> Warp:
     """
     width = nearness.shape[-1]
     dtype = nearness.dtype
+    gain = _per_item(gain)
     target, joined = _targets(nearness, gain, convergence)
     zbuf = _zbuffer(nearness, target, joined)
     columns = torch.arange(width, device=nearness.device, dtype=dtype)
@@ -170,12 +191,16 @@ def source_columns(nearness: torch.Tensor, gain: float, convergence: float) -> t
     return warp(nearness, gain, convergence).columns
 
 
-def fill_mask(view: Warp, gain: float, reach: int = 4) -> torch.Tensor:
+def fill_mask(view: Warp, gain: Gain, reach: int = 4) -> torch.Tensor:
     """(B,h,w) bool: pixels a hole may take colour from. Visible background only: a pixel
     nearer (by a parallax of a pixel or more) than the farthest within `reach` px is an
     occluder's edge and never lends its colour to a disocclusion."""
     nearest_far = _running_min(_running_min(view.nearness, reach, -1), reach, -2)
-    tolerance = 1.0 / max(abs(gain), 1.0)
+    gain = _per_item(gain)
+    if isinstance(gain, torch.Tensor):
+        tolerance: Gain = 1.0 / gain.abs().clamp_min(1.0).to(view.nearness.dtype)
+    else:
+        tolerance = 1.0 / max(abs(gain), 1.0)
     return ~view.hole & (view.nearness <= nearest_far + tolerance)
 
 
@@ -210,29 +235,41 @@ def fill_holes(image: torch.Tensor, view: Warp, donors: torch.Tensor) -> torch.T
     hole = view.hole
     if not bool(hole.any()):
         return image
-    _, channels, height, width = image.shape
-    # Integral images in integers (colour in 1/_LEVELS of the image's range): exact sums,
-    # and int32 (twice as fast as float64) whenever they cannot overflow it.
-    scale = _LEVELS / max(float(image.detach().abs().amax()), 1e-6)
-    itype = torch.int64 if height * width * (_LEVELS + 1) >= 2**31 else torch.int32
-    weight = donors.unsqueeze(1)
-    colour = (image * scale).round_().to(itype).masked_fill_(~weight, 0)
-    stacked = torch.cat([colour, weight.to(itype)], dim=1)
-    table = nnf.pad(stacked.cumsum(-1, dtype=itype).cumsum(-2, dtype=itype), (1, 0, 1, 0))
-    b, r, j = hole.nonzero(as_tuple=True)
     assert view.edge is not None  # warp sets it whenever there are holes
+    # A hole pixel beside its edge already shows the edge pixel: only wider ones need sums.
+    b, r, j = view.wide_holes().nonzero(as_tuple=True)
+    if b.numel() == 0:
+        return image
     edge = view.edge[b, r, j]
-    from_left = edge < j
     depth = (j - edge).abs()
+    _, channels, height, width = image.shape
+    from_left = edge < j
     c0 = torch.where(from_left, edge - depth + 1, edge).clamp(0, width - 1)
     c1 = torch.where(from_left, edge, edge + depth - 1).clamp(0, width - 1)
     half = depth // 2
     r0, r1 = (r - half).clamp(min=0), (r + half).clamp(max=height - 1)
-    flat = table.permute(0, 2, 3, 1).reshape(-1, channels + 1)
-    row, plane = width + 1, (height + 1) * (width + 1)
+    # Only the rows and columns some window spans enter the sums (holes are few): each
+    # window is whole in them, so it stays one rectangle once the rest is left out.
+    keep_r, r0, r1 = _spanned(r0, r1, height)
+    keep_c, c0, c1 = _spanned(c0, c1, width)
+    part = image.index_select(2, keep_r).index_select(3, keep_c)
+    weight = donors.index_select(1, keep_r).index_select(2, keep_c).unsqueeze(-1)
+    # Integral images in integers (colour in 1/_LEVELS of the image's range): exact sums,
+    # and int32 (twice as fast as float64) whenever they cannot overflow it.
+    scale = _LEVELS / max(float(part.detach().abs().amax()), 1e-6)
+    rows, cols = part.shape[-2:]
+    itype = torch.int64 if rows * cols * (_LEVELS + 1) >= 2**31 else torch.int32
+    stacked = torch.empty((part.shape[0], rows, cols, channels + 1), dtype=itype,
+                          device=image.device)  # fmt: skip
+    stacked[..., :channels] = (part.permute(0, 2, 3, 1) * scale).round_()
+    stacked[..., :channels].masked_fill_(~weight, 0)
+    stacked[..., channels:] = weight
+    table = nnf.pad(stacked.cumsum(2, dtype=itype).cumsum(1, dtype=itype), (0, 0, 1, 0, 1, 0))
+    flat = table.view(-1, channels + 1)
+    row, plane = cols + 1, (rows + 1) * (cols + 1)
 
-    def at(rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
-        return flat[b * plane + rows * row + cols]
+    def at(y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return flat[b * plane + y * row + x]
 
     sums = (at(r1 + 1, c1 + 1) - at(r0, c1 + 1) - at(r1 + 1, c0) + at(r0, c0)).to(image.dtype)
     count = sums[:, -1:]
@@ -241,6 +278,19 @@ def fill_holes(image: torch.Tensor, view: Warp, donors: torch.Tensor) -> torch.T
     current = out.permute(0, 2, 3, 1)[b, r, j]
     out.permute(0, 2, 3, 1)[b, r, j] = torch.where(count > 0.5, mean, current)
     return out
+
+
+def _spanned(
+    start: torch.Tensor, stop: torch.Tensor, size: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The indices in [0, size) that some range [start, stop] covers, and each range's
+    ends renumbered among them."""
+    marks = torch.zeros(size + 1, dtype=torch.int32, device=start.device)
+    marks.index_add_(0, start, torch.ones_like(start, dtype=torch.int32))
+    marks.index_add_(0, stop + 1, torch.full_like(stop, -1, dtype=torch.int32))
+    covered = marks[:size].cumsum(0) > 0
+    renumbered = covered.cumsum(0) - 1
+    return covered.nonzero().squeeze(1), renumbered[start], renumbered[stop]
 
 
 def sample_columns(image: torch.Tensor, columns: torch.Tensor) -> torch.Tensor:
@@ -262,19 +312,26 @@ def sample_columns(image: torch.Tensor, columns: torch.Tensor) -> torch.Tensor:
 WARP_MAX_WIDTH = 640  # wider depth maps are warped on a grid this wide (speed)
 
 
+def warp_size(height: int, width: int, max_width: int = WARP_MAX_WIDTH) -> tuple[int, int]:
+    """The grid the warp runs on for a frame (or depth map) of this size: itself, or
+    scaled to `max_width` when wider."""
+    if width <= max_width:
+        return height, width
+    return max(1, round(height * max_width / width)), max_width
+
+
 def warp_grid(nearness: torch.Tensor, max_width: int = WARP_MAX_WIDTH) -> torch.Tensor:
     """The depth map the warp runs on: `nearness` (B,h,w) itself, or area-averaged to
     `max_width` when wider (a full-size depth video of a 1080p or 720p frame: the warp
     and fill cost per grid pixel; positions are upsampled to the frame afterwards)."""
-    height, width = nearness.shape[-2:]
-    if width <= max_width:
+    size = warp_size(nearness.shape[-2], nearness.shape[-1], max_width)
+    if size == tuple(nearness.shape[-2:]):
         return nearness
-    size = (max(1, round(height * max_width / width)), max_width)
     return nnf.adaptive_avg_pool2d(nearness.unsqueeze(1), size).squeeze(1)
 
 
 def eye_warp(
-    nearness: torch.Tensor, width: int, gain: float, convergence: float
+    nearness: torch.Tensor, width: int, gain: Gain, convergence: float
 ) -> tuple[Warp, torch.Tensor]:
     """warp on a depth map smaller than (or as large as) the frame: the Warp in the depth
     map's pixels, and its source columns in frame pixels.
@@ -289,6 +346,22 @@ def eye_warp(
     return view, (low + 0.5) * scale - 0.5 if scale != 1 else low
 
 
+def eye_warps(
+    nearness: torch.Tensor, width: int, gains: Sequence[float], convergence: float
+) -> list[tuple[Warp, torch.Tensor] | None]:
+    """eye_warp for both eyes in one batched warp (half the ops: on a small depth grid
+    their overhead is most of the cost); None for an eye whose gain is 0 (the source)."""
+    moving = [gain for gain in gains if gain != 0]
+    if not moving:
+        return [None for _ in gains]
+    batch = nearness.shape[0]
+    stacked = nearness if len(moving) == 1 else torch.cat([nearness] * len(moving))
+    per_item = torch.tensor(moving, dtype=nearness.dtype, device=nearness.device)
+    view, columns = eye_warp(stacked, width, per_item.repeat_interleave(batch), convergence)
+    parts = zip(view.split(len(moving)), columns.chunk(len(moving)), strict=True)
+    return [None if gain == 0 else next(parts) for gain in gains]
+
+
 def eye_columns(
     nearness: torch.Tensor, width: int, gain: float, convergence: float
 ) -> torch.Tensor:
@@ -296,7 +369,7 @@ def eye_columns(
     return eye_warp(nearness, width, gain, convergence)[1]
 
 
-def fill_colours(small: torch.Tensor, view: Warp, gain: float) -> torch.Tensor:
+def fill_colours(small: torch.Tensor, view: Warp, gain: Gain) -> torch.Tensor:
     """The view at the depth map's resolution, holes painted: `small` (B,C,h,w) is the
     source at that resolution, `gain` in its pixels. What warp.paint_holes copies into
     the full-size eye's holes."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Protocol
@@ -19,6 +19,7 @@ import numpy as np
 
 from inference_server.colour import ColourInfo
 from inference_server.encoding import SOFTWARE, codec_options, set_threads
+from inference_server.hdr import HdrMetadata
 from inference_server.layout import I420, PlaneLayout
 from inference_server.probe import scan_video
 from stereospot.domain.errors import MediaError
@@ -45,6 +46,7 @@ class VideoSource:
     variable_rate: bool = False  # frame durations differ (see probe.StreamFacts)
     last_pts: int | None = None  # the latest frame start, when the scan saw every packet
     bits: int = 8  # bits per sample of the decoded pictures
+    hdr: HdrMetadata = field(default_factory=HdrMetadata)  # HDR10 static metadata
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,7 @@ def probe_source(path: Path) -> VideoSource:
         variable_rate=facts.variable_rate,
         last_pts=facts.last_pts if facts.complete else None,
         bits=facts.bits,
+        hdr=facts.hdr,
     )
 
 
@@ -325,8 +328,8 @@ class Encoder:
         options = {"preset": preset}
         if hevc:
             stream.codec_tag = "hvc1"  # what Apple players look for
-            params = "lossless=1" if lossless else f"crf={crf}"
-            options["x265-params"] = params + ":log-level=error"
+            params = ["lossless=1" if lossless else f"crf={crf}", *source.hdr.x265_params()]
+            options["x265-params"] = ":".join([*params, "log-level=error"])
         elif lossless:
             options["qp"] = "0"
         else:

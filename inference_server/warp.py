@@ -167,18 +167,19 @@ class ViewRenderer:
 def paint_holes(
     out: torch.Tensor, filled: torch.Tensor, hole: torch.Tensor, top: int = 255
 ) -> None:
-    """Writes the disocclusion fill into uint8 planes `out` (C,H,W, any strides).
+    """Writes the disocclusion fill into integer planes `out` (B,C,H,W, any strides).
 
-    `filled` (C,h,w) float 0..255 and `hole` (h,w) bool are on the depth map's grid; a
-    frame pixel is a hole when the grid pixel it falls in is, and takes the fill
-    interpolated at its own position. Only hole pixels are touched (a few gathers per
-    hole pixel, nothing per frame pixel).
+    `filled` (B,C,h,w) float 0..top and `hole` (B,h,w) bool are on the depth map's grid;
+    a frame pixel is a hole when the grid pixel it falls in is, and takes the fill
+    interpolated bilinearly at its own position (border clamped). Only hole pixels are
+    touched (a few gathers per hole pixel, nothing per frame pixel), the whole batch at
+    once.
     """
-    channels, height, width = out.shape
-    h, w = hole.shape
+    height, width = out.shape[-2:]
+    h, w = hole.shape[-2:]
     device = out.device
-    gy, gx = hole.nonzero(as_tuple=True)
-    if gy.numel() == 0:
+    gb, gy, gx = hole.nonzero(as_tuple=True)
+    if gb.numel() == 0:
         return
     # The frame pixels whose centres fall in each grid pixel: [ceil(g*H/h - 0.5), ...).
     block_h, block_w = -(-height // h) + 1, -(-width // w) + 1
@@ -191,15 +192,19 @@ def paint_holes(
     y = (r0.view(-1, 1, 1) + dy).expand(-1, block_h, block_w)
     x = (c0.view(-1, 1, 1) + dx).expand(-1, block_h, block_w)
     inside = (y < r1.view(-1, 1, 1)) & (x < c1.view(-1, 1, 1))
+    b = gb.view(-1, 1, 1).expand(-1, block_h, block_w)[inside]
     y, x = y[inside], x[inside]
+    grid = filled.permute(0, 2, 3, 1)  # (B,h,w,C)
     if (h, w) == (height, width):
-        values = filled[:, y, x]
+        values = grid[b, y, x]
     else:
-        fx = (2.0 * x.to(filled.dtype) + 1.0) / width - 1.0
-        fy = (2.0 * y.to(filled.dtype) + 1.0) / height - 1.0
-        grid = torch.stack([fx, fy], dim=-1).view(1, 1, -1, 2)
-        values = nnf.grid_sample(
-            filled.unsqueeze(0), grid, mode="bilinear", padding_mode="border",
-            align_corners=False,
-        ).view(channels, -1)  # fmt: skip
-    out[:, y, x] = values.round().clamp_(0, top).to(out.dtype)
+        # Bilinear at the pixel's position on the grid (align_corners=False, border).
+        sy = ((y.to(filled.dtype) + 0.5) * (h / height) - 0.5).clamp_(0, h - 1)
+        sx = ((x.to(filled.dtype) + 0.5) * (w / width) - 0.5).clamp_(0, w - 1)
+        y0, x0 = sy.long(), sx.long()
+        y1, x1 = (y0 + 1).clamp_(max=h - 1), (x0 + 1).clamp_(max=w - 1)
+        fy, fx = (sy - y0).unsqueeze(1), (sx - x0).unsqueeze(1)
+        upper = torch.lerp(grid[b, y0, x0], grid[b, y0, x1], fx)
+        lower = torch.lerp(grid[b, y1, x0], grid[b, y1, x1], fx)
+        values = torch.lerp(upper, lower, fy)
+    out[b, :, y, x] = values.round_().clamp_(0, top).to(out.dtype)

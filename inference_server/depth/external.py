@@ -8,7 +8,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as nnf
 
-from inference_server.depth.base import FrameBatch
+from inference_server.depth.base import FrameBatch, shrink
+from inference_server.synthesis import warp_size
 from inference_server.upsample import guided_upsample
 from inference_server.video_io import DecodedFrame, decode_frames, probe_source
 from stereospot.domain.errors import MediaError
@@ -45,8 +46,12 @@ class ExternalDepth:
             depth = torch.rot90(depth, k, dims=(-2, -1))
         nearness = depth / 255.0 if self._source.colour.full_range else (depth - 16.0) / 219.0
         if nearness.shape[-2:] != y.shape[-2:]:
-            if nearness.shape[-2] <= y.shape[-2] and nearness.shape[-1] <= y.shape[-1]:
-                # Edges on the frame's edges (planes are on 8-bit levels, see pipeline).
+            grid = warp_size(y.shape[-2], y.shape[-1])
+            if nearness.shape[-2] <= grid[0] and nearness.shape[-1] <= grid[1]:
+                # Straight to the grid the warp runs on (no larger), with the edges on
+                # the frame's edges (planes are on 8-bit levels, see pipeline).
+                nearness = guided_upsample(nearness, shrink(y, grid))
+            elif nearness.shape[-2] <= y.shape[-2] and nearness.shape[-1] <= y.shape[-1]:
                 nearness = guided_upsample(nearness, y)
             else:
                 nearness = nnf.interpolate(

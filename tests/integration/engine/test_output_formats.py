@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from inference_server.api import convert_video
+from inference_server.hdr import read_hdr_metadata
 from stereospot.domain.formats import ConversionSettings, PixelFormat, StereoFormat
 from stereospot.entrypoints.cli.main import main
 from tests.media_clips import make_clip, moving_frame, texture
@@ -16,11 +17,23 @@ from tests.media_clips import make_clip, moving_frame, texture
 PQ, BT2020_PRIMARIES, BT2020_MATRIX = 16, 9, 9
 
 
-def make_pq_clip(path: Path, frames: int = 6, width: int = 96, height: int = 64) -> Path:
-    """10-bit HEVC tagged as HDR10: PQ transfer, BT.2020 primaries and matrix."""
+# HDR10 static metadata as x265 writes it (chromaticities in 0.00002, luminance in
+# 0.0001 cd/m2): a P3 D65 mastering display of 0.005..1000 cd/m2, MaxCLL 1000, MaxFALL 400.
+MASTER_DISPLAY = "G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,50)"
+MAX_CLL = "1000,400"
+
+
+def make_pq_clip(
+    path: Path, frames: int = 6, width: int = 96, height: int = 64, hdr10: bool = False
+) -> Path:
+    """10-bit HEVC tagged as HDR10: PQ transfer, BT.2020 primaries and matrix; with
+    `hdr10` also mastering display and content light level SEI."""
     base = texture(width + frames * 3 + 8, height)
+    params = "log-level=error"
+    if hdr10:
+        params += f":master-display={MASTER_DISPLAY}:max-cll={MAX_CLL}"
     with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx265", rate=24, options={"x265-params": "log-level=error"})
+        stream = out.add_stream("libx265", rate=24, options={"x265-params": params})
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p10le"
         ctx = stream.codec_context
         ctx.color_trc, ctx.color_primaries, ctx.colorspace = PQ, BT2020_PRIMARIES, BT2020_MATRIX
@@ -56,6 +69,23 @@ def test_a_pq_source_comes_out_10_bit_hevc_with_its_colour_tags(tmp_path: Path) 
     convert_video(source, out, output_format=StereoFormat.HALF_SBS,
                   settings=ConversionSettings(depth_model="builtin"))  # fmt: skip
     assert _stream(out) == ("hevc", "yuv420p10le", PQ, BT2020_PRIMARIES, BT2020_MATRIX)
+
+
+def test_a_pq_source_keeps_its_mastering_display_and_content_light_level(
+    tmp_path: Path,
+) -> None:
+    source = make_pq_clip(tmp_path / "hdr10.mp4", hdr10=True)
+    with av.open(str(source)) as container:
+        given = read_hdr_metadata(next(container.decode(video=0)))
+    assert given.x265_params() == [f"master-display={MASTER_DISPLAY}", f"max-cll={MAX_CLL}"]
+    out = tmp_path / "out.mp4"
+    convert_video(source, out, output_format=StereoFormat.FULL_SBS,
+                  settings=ConversionSettings(depth_model="builtin"))  # fmt: skip
+    with av.open(str(out)) as container:
+        kept = read_hdr_metadata(next(container.decode(video=0)))
+    assert kept == given
+    assert kept.mastering is not None and kept.mastering.max_luminance == 1000
+    assert (kept.max_cll, kept.max_fall) == (1000, 400)
 
 
 def test_a_10_bit_hevc_source_comes_out_10_bit(tmp_path: Path) -> None:
