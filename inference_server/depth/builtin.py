@@ -21,30 +21,52 @@ from inference_server.temporal import percentiles
 WORK_WIDTH = PREVIEW_WIDTH  # the batch's shared preview, computed once
 
 
-def _box_1d(x: torch.Tensor, radius: int, dim: int) -> torch.Tensor:
-    """Mean over 2r+1 neighbours along `dim`, edges replicated; running sums make the
-    cost independent of the radius."""
-    n = x.shape[dim]
-    index = torch.arange(-radius, n + radius, device=x.device).clamp_(0, n - 1)
-    sums = x.index_select(dim, index).cumsum(dim)
-    window = sums.narrow(dim, 2 * radius, n).clone()
-    window.narrow(dim, 1, n - 1).sub_(sums.narrow(dim, 0, n - 1))
-    return window.div_(2 * radius + 1)
-
-
 def _box(x: torch.Tensor, radius: int) -> torch.Tensor:
-    """Box mean of side 2r+1 over the last two dims, edges replicated."""
-    return _box_1d(_box_1d(x, radius, -1), radius, -2)
+    """Box mean of side 2r+1 over the last two dims, edges replicated.
+
+    One padded copy, then a running sum along each dim (the cost does not depend on the
+    radius); a zero first row and column make each window sum one difference.
+    """
+    k = 2 * radius + 1
+    padded = nnf.pad(x, (radius + 1, radius, radius + 1, radius), mode="replicate")
+    padded[..., 0, :] = 0
+    padded[..., :, 0] = 0
+    sums = padded.cumsum(-1)
+    rows = sums[..., k:] - sums[..., :-k]
+    sums = rows.cumsum_(-2)
+    return (sums[..., k:, :] - sums[..., :-k, :]).div_(k * k)
 
 
-def guided_filter(guide: torch.Tensor, src: torch.Tensor, radius: int, eps: float) -> torch.Tensor:
-    """He et al.'s guided filter, grey guide; (B,1,h,w) tensors."""
-    mean_i, mean_p = _box(guide, radius), _box(src, radius)
-    cov = _box(guide * src, radius) - mean_i * mean_p
-    var = _box(guide * guide, radius) - mean_i * mean_i
-    a = cov / (var + eps)
+# The guided filter's coefficients are smooth (box means of box means), so they are
+# computed on a copy this many times smaller and upsampled (He & Sun's "fast guided
+# filter"); the output keeps the guide's full-resolution edges.
+GUIDED_SUBSAMPLE = 2
+
+
+def guided_filter(
+    guide: torch.Tensor, src: torch.Tensor, radius: int, eps: float, subsample: int = 1
+) -> torch.Tensor:
+    """He et al.'s guided filter, grey guide; (B,1,h,w) tensors. With `subsample` s > 1,
+    the linear coefficients come from s-times smaller copies (radius / s)."""
+    size = guide.shape[-2:]
+    small_guide, small_src = guide, src
+    if subsample > 1:
+        small_guide = nnf.avg_pool2d(guide, subsample, ceil_mode=True)
+        small_src = nnf.avg_pool2d(src, subsample, ceil_mode=True)
+        radius = max(1, round(radius / subsample))
+    # The four box means in one pass: I, p, I*p, I*I.
+    stacked = torch.cat(
+        [small_guide, small_src, small_guide * small_src, small_guide * small_guide], dim=1
+    )
+    mean_i, mean_p, mean_ip, mean_ii = _box(stacked, radius).unbind(1)
+    a = (mean_ip - mean_i * mean_p) / (mean_ii - mean_i * mean_i + eps)
     b = mean_p - a * mean_i
-    return _box(a, radius) * guide + _box(b, radius)
+    coefficients = _box(torch.stack([a, b], dim=1), radius)
+    if subsample > 1:
+        coefficients = nnf.interpolate(
+            coefficients, size=size, mode="bilinear", align_corners=False
+        )
+    return coefficients[:, :1] * guide + coefficients[:, 1:]
 
 
 def _normalise_each(x: torch.Tensor) -> torch.Tensor:
@@ -82,7 +104,8 @@ class BuiltinDepth:
         motion = self._motion(luma, batch.cuts)
 
         raw = 0.5 * position + 0.25 * focus + 0.1 * colour + 0.35 * motion
-        smooth = guided_filter(luma, raw, radius=max(2, work_w // 24), eps=1e-3)
+        radius = max(2, work_w // 24)
+        smooth = guided_filter(luma, raw, radius, 1e-3, GUIDED_SUBSAMPLE)
         return smooth.squeeze(1)
 
     def _motion(self, luma: torch.Tensor, cuts: list[bool]) -> torch.Tensor:

@@ -131,3 +131,18 @@ def test_a_plain_request_still_works_within_the_limits(server: Server, tmp_path:
         assert http.get("/healthz").status_code == 200
         time.sleep(IDLE_S + 0.5)  # the keep-alive connection is closed meanwhile
         assert http.get("/healthz").status_code == 200  # a new one is opened
+
+
+def test_unfinished_headers_past_the_size_limit_are_refused_at_once(server: Server) -> None:
+    """The server buffers at most 16 KiB of a request it cannot parse yet."""
+    host = urlsplit(server.url).netloc
+    with _connect(server) as sock:
+        head = f"GET /api/jobs HTTP/1.1\r\nHost: {host}\r\nX-Padding: {'a' * 40_000}"
+        started = time.monotonic()
+        try:
+            sock.sendall(head.encode())  # never finished
+        except (BrokenPipeError, ConnectionResetError):
+            return  # closed while we were still sending: refused
+        received, _ = _read_until_closed(sock, 5)
+    assert received.startswith(b"HTTP/1.1 431"), received[:200]
+    assert time.monotonic() - started < IDLE_S  # on the size, before the idle limit

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 import torch
+import torch.nn.functional as nnf
 
 import inference_server.depth as depth_module
 from inference_server.colour import ColourInfo
 from inference_server.depth import DepthModelUnavailable, FrameBatch, load_estimator
-from inference_server.depth.builtin import BuiltinDepth
+from inference_server.depth.builtin import BuiltinDepth, _box, guided_filter
 from inference_server.depth.depth_anything import network_size
 from inference_server.packing import Planes
 from tests.unit.engine.tiny_depth_anything import save_tiny_depth_anything
@@ -112,3 +113,22 @@ def test_tiny_depth_anything_loads_from_a_directory_and_is_cached(tmp_path: Path
     assert torch.isfinite(raw).all()
     again = load_estimator(str(model_dir), CPU)
     assert again._model is estimator._model  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("radius", [1, 3, 8])
+def test_box_mean_is_the_window_mean_with_edges_replicated(radius: int) -> None:
+    x = torch.rand(2, 3, 11, 17, generator=torch.Generator().manual_seed(radius))
+    padded = nnf.pad(x, (radius,) * 4, mode="replicate")
+    direct = nnf.avg_pool2d(padded, 2 * radius + 1, stride=1)
+    assert torch.allclose(_box(x, radius), direct, atol=1e-5)
+
+
+def test_the_subsampled_guided_filter_keeps_the_guides_edge() -> None:
+    """Smoothing a noisy map guided by a step edge: flat on each side, the step kept."""
+    guide = torch.zeros(1, 1, 40, 64)
+    guide[..., 32:] = 1.0
+    noisy = guide * 0.6 + torch.rand(1, 1, 40, 64, generator=torch.Generator().manual_seed(3)) * 0.2
+    for subsample in (1, 2):
+        out = guided_filter(guide, noisy, radius=6, eps=1e-3, subsample=subsample)[0, 0]
+        assert float(out[:, 31].mean() - out[:, 32].mean()) < -0.5  # the step survives
+        assert float(out[:, :28].std()) < 0.05 and float(out[:, 36:].std()) < 0.05
