@@ -1,14 +1,19 @@
-"""YUV <-> RGB in torch, following the source's matrix and range.
+"""YUV <-> RGB, following the source's matrix and range.
 
-The engine works on YUV 4:2:0 planes so that side-by-side and top-bottom outputs never go
+The engine works on YUV planes so that side-by-side and top-bottom outputs never go
 through a colour conversion (no matrix mix-ups, no rounding loss). RGB is only needed for
-anaglyphs and for neural depth models.
+anaglyphs and for neural depth models. Integer frames (the video pipeline's anaglyphs) are
+converted by FFmpeg's swscale (PyAV `reformat`: planes_to_rgb, rgb_to_planes); the torch
+matrices below serve float planes (stills, the depth models' small previews, on any
+device).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import av
+import numpy as np
 import torch
 import torch.nn.functional as nnf
 
@@ -83,3 +88,51 @@ def rgb_to_yuv(
         u = nnf.avg_pool2d(u.unsqueeze(1), 2).squeeze(1)
         v = nnf.avg_pool2d(v.unsqueeze(1), 2).squeeze(1)
     return y, u, v
+
+
+# swscale's coefficient tables by FFmpeg matrix code (SWS_CS_*): BT.709, BT.2020, else 601.
+_SWS_MATRIX = {_BT709: 1, 9: 9, 10: 9}
+_SWS_601 = 5
+_LIMITED, _FULL = 1, 2  # AVCOL_RANGE_MPEG, AVCOL_RANGE_JPEG
+
+
+def _sws(colour: ColourInfo) -> tuple[int, int]:
+    return _SWS_MATRIX.get(colour.matrix, _SWS_601), _FULL if colour.full_range else _LIMITED
+
+
+def _rgb_format(bits: int) -> str:
+    return "rgb24" if bits <= 8 else "rgb48le"
+
+
+def planes_to_rgb(
+    planes: tuple[np.ndarray, np.ndarray, np.ndarray], pix_fmt: str, colour: ColourInfo
+) -> np.ndarray:
+    """One frame's Y, U, V planes (uint8, or int16/uint16 holding 10-bit samples) in
+    `pix_fmt` -> packed RGB (H,W,3), uint8 (rgb24) or uint16 (rgb48), by swscale."""
+    height, width = planes[0].shape
+    frame = av.VideoFrame(width, height, pix_fmt)
+    for index, source in enumerate(planes):
+        plane = frame.planes[index]
+        dtype = np.uint8 if source.dtype == np.uint8 else np.uint16
+        rows = np.frombuffer(memoryview(plane), dtype=dtype)
+        rows.reshape(-1, plane.line_size // rows.itemsize)[: plane.height, : plane.width] = source
+    matrix, value_range = _sws(colour)
+    bits = 8 if planes[0].dtype == np.uint8 else 16
+    return frame.to_ndarray(format=_rgb_format(bits), src_colorspace=matrix,
+                            src_color_range=value_range)  # fmt: skip
+
+
+def rgb_to_planes(
+    rgb: np.ndarray, pix_fmt: str, colour: ColourInfo
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """planes_to_rgb's inverse: packed RGB (H,W,3) uint8/uint16 -> Y, U, V in `pix_fmt`."""
+    matrix, value_range = _sws(colour)
+    frame = av.VideoFrame.from_ndarray(rgb, format=_rgb_format(rgb.dtype.itemsize * 8))
+    out = frame.reformat(format=pix_fmt, dst_colorspace=matrix, dst_color_range=value_range)
+    dtype = np.uint8 if "10" not in pix_fmt else np.uint16
+    result = []
+    for plane in out.planes:
+        rows = np.frombuffer(memoryview(plane), dtype=dtype)
+        grid = rows.reshape(-1, plane.line_size // rows.itemsize)
+        result.append(grid[: plane.height, : plane.width])
+    return result[0], result[1], result[2]

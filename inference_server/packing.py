@@ -8,10 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as nnf
 
-from inference_server.colour import ColourInfo, rgb_to_yuv, yuv_to_rgb
+from inference_server.colour import (
+    ColourInfo,
+    planes_to_rgb,
+    rgb_to_planes,
+    rgb_to_yuv,
+    yuv_to_rgb,
+)
 from inference_server.layout import I420, PlaneLayout
 from stereospot.domain.formats import StereoFormat
 
@@ -63,6 +70,8 @@ DUBOIS_RIGHT = torch.tensor(
 def _anaglyph(
     left: Planes, right: Planes, colour: ColourInfo, dubois: bool, layout: PlaneLayout = I420
 ) -> Planes:
+    if not left.y.is_floating_point() and left.y.device.type == "cpu":
+        return _anaglyph_swscale(left, right, colour, dubois, layout)
     scale = layout.max_value / 255.0  # the colour maths works on 8-bit levels
 
     def rgb(p: Planes) -> torch.Tensor:
@@ -80,6 +89,33 @@ def _anaglyph(
         return Planes(*planes)
     top = layout.max_value
     return Planes(*(p.round().clamp_(0, top).to(left.y.dtype) for p in planes))
+
+
+def _anaglyph_swscale(
+    left: Planes, right: Planes, colour: ColourInfo, dubois: bool, layout: PlaneLayout
+) -> Planes:
+    """_anaglyph on integer planes, frame by frame: YUV <-> RGB by FFmpeg's swscale (8-bit
+    RGB for 8-bit planes, 16-bit for 10-bit ones), the eyes mixed in between."""
+    out = Planes(torch.empty_like(left.y), torch.empty_like(left.u), torch.empty_like(left.v))
+    ml, mr = DUBOIS_LEFT.numpy().T, DUBOIS_RIGHT.numpy().T
+    for index in range(left.y.shape[0]):
+        l_rgb, r_rgb = (
+            planes_to_rgb(_frame_planes(e, index), layout.pix_fmt, colour) for e in (left, right)
+        )
+        if dubois:
+            top = float(np.iinfo(l_rgb.dtype).max)
+            mixed = l_rgb.astype(np.float32) @ ml + r_rgb.astype(np.float32) @ mr
+            rgb = np.clip(mixed + 0.5, 0.0, top).astype(l_rgb.dtype)
+        else:
+            rgb = np.concatenate([l_rgb[..., :1], r_rgb[..., 1:]], axis=-1)
+        planes = rgb_to_planes(rgb, layout.pix_fmt, colour)
+        for target, source in zip((out.y, out.u, out.v), planes, strict=True):
+            target[index].copy_(torch.from_numpy(source.astype(target.numpy().dtype)))
+    return out
+
+
+def _frame_planes(planes: Planes, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return planes.y[index].numpy(), planes.u[index].numpy(), planes.v[index].numpy()
 
 
 def depth_planes(nearness: torch.Tensor, colour: ColourInfo, layout: PlaneLayout = I420) -> Planes:

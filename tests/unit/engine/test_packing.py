@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import av
+import numpy as np
 import pytest
 import torch
 
 from inference_server.colour import ColourInfo, rgb_to_yuv, yuv_to_rgb
+from inference_server.layout import PlaneLayout
 from inference_server.packing import Planes, depth_planes, output_size, pack
 from stereospot.domain.formats import StereoFormat
 
@@ -65,3 +68,58 @@ def test_yuv_rgb_round_trip(colour: ColourInfo) -> None:
     rgb = torch.rand(1, 3, 1, 1).expand(1, 3, 4, 4).clone() * 0.8 + 0.1
     y, u, v = rgb_to_yuv(rgb, colour)
     assert torch.allclose(yuv_to_rgb(y, u, v, colour), rgb, atol=1e-4)
+
+
+def _textured(seed: int, layout: PlaneLayout, h: int = 16, w: int = 24) -> Planes:
+    generator = torch.Generator().manual_seed(seed)
+    top = layout.max_value
+    shift = layout.chroma_shift
+
+    def plane(rows: int, cols: int) -> torch.Tensor:
+        values = torch.randint(top // 16, top - top // 16, (1, rows, cols), generator=generator)
+        return values.to(layout.torch_dtype)
+
+    return Planes(plane(h, w), plane(h >> shift, w >> shift), plane(h >> shift, w >> shift))
+
+
+def _frame(planes: Planes, fmt: str) -> av.VideoFrame:
+    frame = av.VideoFrame(planes.y.shape[-1], planes.y.shape[-2], fmt)
+    for index, source in enumerate((planes.y, planes.u, planes.v)):
+        plane = frame.planes[index]
+        dtype = np.uint8 if source.dtype == torch.uint8 else np.uint16
+        rows = np.frombuffer(memoryview(plane), dtype=dtype)
+        rows.reshape(-1, plane.line_size // rows.itemsize)[: plane.height, : plane.width] = source[
+            0
+        ].numpy()
+    return frame
+
+
+def _arrays(frame: av.VideoFrame) -> list[np.ndarray]:
+    dtype = np.uint16 if "10" in frame.format.name else np.uint8
+    arrays = []
+    for plane in frame.planes:
+        rows = np.frombuffer(memoryview(plane), dtype=dtype)
+        arrays.append(rows.reshape(-1, plane.line_size // rows.itemsize)[:, : plane.width])
+    return arrays
+
+
+@pytest.mark.parametrize("pix_fmt", ["yuv420p", "yuv444p", "yuv420p10le"])
+def test_integer_anaglyphs_convert_colour_with_swscale(pix_fmt: str) -> None:
+    # The red/cyan anaglyph of two frames, as FFmpeg's swscale converts them: left's red,
+    # right's green and blue, in the stream's matrix and range.
+    layout = PlaneLayout(pix_fmt)
+    left, right = _textured(1, layout), _textured(2, layout)
+    rgb_fmt = "rgb24" if layout.bits == 8 else "rgb48le"
+    l_rgb, r_rgb = (
+        _frame(e, pix_fmt).to_ndarray(format=rgb_fmt, src_colorspace=1, src_color_range=1)
+        for e in (left, right)
+    )
+    mixed = np.concatenate([l_rgb[..., :1], r_rgb[..., 1:]], axis=-1)
+    expected = av.VideoFrame.from_ndarray(mixed, format=rgb_fmt).reformat(
+        format=pix_fmt, dst_colorspace=1, dst_color_range=1
+    )
+    out = pack(StereoFormat.ANAGLYPH_COLOR, left, right, BT709, layout)
+    got = _frame(out, pix_fmt)
+    for a, b in zip(_arrays(got), _arrays(expected), strict=True):
+        assert np.array_equal(a, b)
+    assert out.y.dtype == left.y.dtype
