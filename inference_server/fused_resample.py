@@ -26,7 +26,9 @@ from inference_server.warp import FRACTION_BITS
 
 log = logging.getLogger(__name__)
 
-Kernel = Callable[[Any, Any, Any], None]
+# plane, positions, out, rows sharing a row of positions, position row step, column
+# step, right shift of the positions (chroma reads the luma positions, halved)
+Kernel = Callable[[Any, Any, Any, int, int, int, int], None]
 
 
 @functools.cache
@@ -41,17 +43,19 @@ def _kernel() -> Kernel | None:
     mask = one - 1
     half = one // 2
 
-    def lerp_rows(plane: Any, positions: Any, out: Any) -> None:
+    def lerp_rows(
+        plane: Any, positions: Any, out: Any, share: int, row_step: int, col_step: int, shift: int
+    ) -> None:
         channels, height, width = plane.shape
-        share = height // positions.shape[0]
         last = width - 1
+        top = last << bits
         for c in range(channels):
             for y in range(height):
-                pos = positions[y // share]
+                pos = positions[(y // share) * row_step]
                 src = plane[c, y]
                 dst = out[c, y]
                 for x in range(width):
-                    p = pos[x]
+                    p = min(max(pos[x * col_step] >> shift, 0), top)  # never outside the row
                     i = p >> bits
                     j = i + 1 if i < last else last
                     s0 = numba.int32(src[i])
@@ -69,10 +73,32 @@ def available(plane: torch.Tensor) -> bool:
     return plane.device.type == "cpu" and plane.dtype == torch.uint8 and _kernel() is not None
 
 
+def _run(plane: torch.Tensor, positions: torch.Tensor, out: torch.Tensor, *steps: int) -> None:
+    kernel = _kernel()
+    assert kernel is not None, "check available() first"
+    share, row_step, col_step, shift = steps
+    kernel(plane.numpy(), positions.numpy(), out.numpy(), share, row_step, col_step, shift)
+
+
 def resample_rows(plane: torch.Tensor, positions: torch.Tensor, out: torch.Tensor) -> None:
     """Row-wise lerp of uint8 `plane` (C,H,W) at fixed-point `positions` (rows,W) int32
     (each row serves H/rows consecutive rows) into uint8 `out` (C,H,W, any strides):
     byte for byte what ViewRenderer.resample writes from the plane's packed taps."""
-    kernel = _kernel()
-    assert kernel is not None, "check available() first"
-    kernel(plane.numpy(), positions.numpy(), out.numpy())
+    _run(plane, positions, out, plane.shape[1] // positions.shape[0], 1, 1, 0)
+
+
+def resample_chroma(
+    chroma: torch.Tensor,
+    luma_positions: torch.Tensor,
+    out: torch.Tensor,
+    frame_height: int,
+    chroma_shift: int = 1,
+) -> None:
+    """The chroma planes (2,Hc,Wc) at the luma positions (rows,W) of a frame
+    `frame_height` high, as ViewRenderer.chroma_positions maps them (every other row
+    and column, halved, for 4:2:0; the same positions for 4:4:4), into `out`."""
+    if chroma_shift == 0:
+        resample_rows(chroma, luma_positions, out)
+        return
+    row_step = 2 * luma_positions.shape[0] // frame_height
+    _run(chroma, luma_positions, out, 1, row_step, 2, 1)

@@ -181,16 +181,12 @@ class StereoProcessor:
         renderer = self._renderer
         height, width = y.shape[-2:]
         wide = y.dtype != torch.uint8
-        resample: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], None]
-        if fused_resample.available(y):
-            resample, packed = fused_resample.resample_rows, False
-        elif wide:
-            resample, packed = renderer.resample_wide, False
-        else:
-            resample, packed = renderer.resample, True
+        shift = self._layout.chroma_shift
+        fused = fused_resample.available(y)
+        resample = renderer.resample_wide if wide else renderer.resample
         for index in range(y.shape[0]):
             luma, chroma_taps = y[index : index + 1], uv[index]
-            if packed:
+            if not (fused or wide):
                 luma, chroma_taps = renderer.taps(luma, "y"), renderer.taps(chroma_taps, "uv")
             for grid, (eye_y, eye_uv) in zip(grids, views, strict=True):
                 if grid is None:
@@ -198,8 +194,14 @@ class StereoProcessor:
                     eye_uv[index].copy_(uv[index])
                     continue
                 positions = renderer.positions(grid[index], height // share, width)
+                if fused:
+                    fused_resample.resample_rows(luma, positions, eye_y[index : index + 1])
+                    fused_resample.resample_chroma(
+                        chroma_taps, positions, eye_uv[index], height, shift
+                    )
+                    continue
                 resample(luma, positions, eye_y[index : index + 1])
-                chroma = renderer.chroma_positions(positions, height, self._layout.chroma_shift)
+                chroma = renderer.chroma_positions(positions, height, shift)
                 resample(chroma_taps, chroma, eye_uv[index])
 
 

@@ -40,3 +40,29 @@ def test_same_bytes_as_the_packed_taps_into_a_strided_view(
     renderer.resample(renderer.taps(plane, "p"), where, expected[..., width:])
     fused_resample.resample_rows(plane, where, got[..., width:])
     assert torch.equal(got, expected)  # the left half untouched in both
+
+
+@pytest.mark.parametrize(("height", "rows", "shift"), [(72, 36, 1), (72, 72, 1), (36, 36, 0)])
+def test_chroma_from_the_luma_positions_same_bytes_as_the_renderer(
+    height: int, rows: int, shift: int
+) -> None:
+    width = 128
+    chroma_size = (height >> shift, width >> shift)
+    gen = torch.Generator().manual_seed(rows + shift)
+    chroma = torch.randint(0, 256, (2, *chroma_size), dtype=torch.uint8, generator=gen)
+    luma_positions = positions(rows, width, seed=height)
+    renderer = ViewRenderer()
+    expected = torch.zeros_like(chroma)
+    got = torch.zeros_like(chroma)
+    where = renderer.chroma_positions(luma_positions, height, shift)
+    renderer.resample(renderer.taps(chroma, "uv"), where, expected)
+    fused_resample.resample_chroma(chroma, luma_positions, got, height, shift)
+    assert torch.equal(got, expected)
+
+
+def test_positions_outside_the_row_are_clamped_not_read_out_of_bounds() -> None:
+    plane = torch.arange(8, dtype=torch.uint8).view(1, 1, 8)
+    wild = torch.tensor([[-5000, 0, 256, 7 * 256, 9 * 256, 1 << 20, 3 * 256 + 128, 0]]).int()
+    out = torch.zeros_like(plane)
+    fused_resample.resample_rows(plane, wild, out)
+    assert out.tolist() == [[[0, 0, 1, 7, 7, 7, 4, 0]]]
