@@ -9,7 +9,8 @@ them, alternating (ffmpeg, engine, ffmpeg, engine, ...) `--repeat` times:
     --depth-model builtin --device cpu` (a whole process: start-up and imports included).
 Each child runs on the first `--cores` cores (default 2, the dev machine); its wall time
 and CPU time (user + system, all threads, from wait4) are printed per run, then the
-ratios of the medians. Target: engine/ffmpeg wall <= 1.5 at --preset medium.
+ratios of the medians, the engine's CPU time beyond the transcode per frame (start-up
+included) and the load average. Target: engine/ffmpeg wall <= 1.5 at --preset medium.
 
 The ffmpeg CLI is installed with apt-get when missing (benchmark setup only: the product
 needs none). Clips are cached under benchmarks/.cache/ (gitignored).
@@ -165,17 +166,20 @@ def main() -> None:
             fw, ew = median(runs["ffmpeg"], "wall"), median(runs["engine"], "wall")
             fc, ec = median(runs["ffmpeg"], "cpu"), median(runs["engine"], "cpu")
             rss = max(r.max_rss_mib for r in runs["engine"])
+            extra_ms = (ec - fc) / frames * 1000  # the engine's CPU beyond the transcode
             rows.append(
                 f"| {height}p | {preset} | {fw:.2f} s ({frames / fw:.1f} fps) / {fc:.2f} s "
                 f"| {ew:.2f} s ({frames / ew:.1f} fps) / {ec:.2f} s | **{ew / fw:.2f}** "
-                f"| {ec / fc:.2f} | {min(pairs):.2f}-{max(pairs):.2f} | {rss:.0f} MiB |"
+                f"| {ec / fc:.2f} | {extra_ms:.1f} ms | {min(pairs):.2f}-{max(pairs):.2f} "
+                f"| {rss:.0f} MiB | {os.getloadavg()[0]:.1f} |"
             )
     print(f"\nmedians of {args.repeat} ({env_note}; load now {os.getloadavg()[0]:.1f}):")
     print(
         "| size | preset | ffmpeg wall / CPU | engine wall / CPU | wall ratio | CPU ratio "
-        "| per-run wall ratios | engine peak RSS |"
+        "| engine CPU beyond ffmpeg, per frame | per-run wall ratios | engine peak RSS "
+        "| load after |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
 
 
