@@ -16,6 +16,7 @@ from typing import Protocol
 import torch
 import torch.nn.functional as nnf
 
+from inference_server import fused_resample
 from inference_server.depth.base import shrink
 from inference_server.synthesis import (
     eye_warps,
@@ -292,7 +293,8 @@ def render_views(
         small = shrink(planes, (nearness.shape[-2], nearness.shape[-1])).unsqueeze(0)
     share = rows_per_position(nearness.shape[-2], height)
     renderer = ViewRenderer()
-    taps = renderer.taps(planes, "rgb")
+    fused = fused_resample.available(planes)  # as the pipeline: the numba kernel if installed
+    taps = planes if fused else renderer.taps(planes, "rgb")
     views = []
     for gain, entry in zip(gains, eye_warps(nearness, width, gains, convergence), strict=True):
         if entry is None:
@@ -302,7 +304,10 @@ def render_views(
         grid = position_grid(columns, height, width, share)
         positions = renderer.positions(grid[0], height // share, width)
         out = torch.empty_like(planes)
-        renderer.resample(taps, positions, out)
+        if fused:
+            fused_resample.resample_rows(planes, positions, out)
+        else:
+            renderer.resample(taps, positions, out)
         wide = view.wide_holes()
         if bool(wide.any()):
             filled = fill_colours(small, view, gain * nearness.shape[-1] / width)
