@@ -27,7 +27,7 @@ from typing import Any
 
 from quart import Quart, Response, jsonify, request
 
-from inference_server.service import InferenceService, Rejected, State
+from inference_server.service import ENGINE_FAULT, InferenceService, Rejected, State
 from stereospot.domain.inference import BadInvocation, InvocationFailure, parse_request
 
 log = logging.getLogger(__name__)
@@ -75,10 +75,9 @@ def create_app(service: InferenceService) -> Quart:
             except Rejected as exc:
                 log.warning("rejected: %s", exc)
                 return _error(400, str(exc))
-            except Exception as exc:
-                log.exception("the engine failed")
-                reason = " ".join(str(exc).split()) or type(exc).__name__
-                return _error(500, f"The engine failed: {reason}")
+            except Exception:
+                log.exception("the engine failed")  # the detail stays in this log
+                return _error(500, ENGINE_FAULT)
         return jsonify(result.model_dump())
 
     return app

@@ -40,6 +40,8 @@ from stereospot.domain.inference import (
 log = logging.getLogger(__name__)
 
 HF_TOKEN_ENV = "HF_TOKEN"  # noqa: S105 (a variable name, not a secret)
+# The user-visible reason of an engine fault (HTTP 500); the exception goes to the log.
+ENGINE_FAULT = "The engine failed on this segment; the inference server's log has the details."
 
 
 class Rejected(Exception):

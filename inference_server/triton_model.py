@@ -14,7 +14,7 @@ import logging
 
 import numpy as np
 
-from inference_server.service import InferenceService, Rejected
+from inference_server.service import ENGINE_FAULT, InferenceService, Rejected
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +27,9 @@ def handle(service: InferenceService, body: bytes) -> bytes:
         result = service.invoke_body(body)
     except Rejected as exc:
         return _status(400, {"status": "error", "reason": str(exc)})
-    except Exception as exc:
-        log.exception("the engine failed")
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        return _status(500, {"status": "error", "reason": f"The engine failed: {reason}"})
+    except Exception:
+        log.exception("the engine failed")  # the detail stays in this log
+        return _status(500, {"status": "error", "reason": ENGINE_FAULT})
     return _status(200, result.model_dump())
 
 

@@ -174,6 +174,8 @@ def test_a_storage_fault_gets_500(ready: InferenceServer, root: Path) -> None:
     status, (answer, _) = invoke(ready.url, request)
     assert status == 500
     assert answer["reason"].startswith("The engine failed")
+    assert "no-such-bucket" not in answer["reason"]  # the detail is for the log only
+    assert "no-such-bucket-x1" in ready.log()
 
 
 def test_a_second_concurrent_request_gets_503_with_retry_after(

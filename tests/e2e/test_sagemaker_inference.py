@@ -254,7 +254,9 @@ def test_a_failure_object_fails_the_job_with_its_reason(
     job = create_and_upload_existing(stack, api, job, clip)
     done = wait_until_done(stack, api, job["id"])
     assert done["status"] == "failed"
-    assert "could not be converted: CUDA error: out of memory" in done["failure_reason"]
+    assert "could not be converted: the inference endpoint failed" in done["failure_reason"]
+    assert "CUDA error" not in done["failure_reason"]
+    assert "CUDA error: out of memory" in stack.logs_text()  # the detail is logged
 
 
 def test_a_lost_response_frees_its_slot_after_the_ttl(

@@ -292,9 +292,14 @@ def _handle_inference_result(deps: RecordingOutputs, key: str) -> None:
     extra = context(job_id, index)
     body = deps.storage.get_bytes(key)
     if key.startswith(routing.INFERENCE_FAILURE_PREFIX) or _says_error(body):
-        detail = failure_reason(body[:4096])
         reason = f"Segment {index + 1} could not be converted"
-        fail_job(deps, job_id, f"{reason}: {detail}" if detail else f"{reason}.")
+        if _says_error(body):  # our server's status JSON: its reason is a sentence
+            detail = failure_reason(body[:4096])
+            fail_job(deps, job_id, f"{reason}: {detail}" if detail else f"{reason}.")
+        else:  # the platform's own text (a crash, a timeout): for the log, not the user
+            raw = failure_reason(body[:4096])
+            log.warning("inference endpoint failure: %s", raw or "(empty)", extra=extra)
+            fail_job(deps, job_id, f"{reason}: the inference endpoint failed on it.")
     else:
         output_key = keys.output_segment_key(job_id, index)
         if not deps.storage.exists(output_key):  # a response that is the video itself

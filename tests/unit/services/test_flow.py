@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import logging
 import threading
 from pathlib import Path
 from typing import Any
@@ -302,7 +303,26 @@ def test_async_inference_results_are_recorded(tmp_path: Path) -> None:
     assert world.storage.get_bytes(keys.final_key(job_id)) == expected_final(3)
 
 
-def test_async_inference_failure_fails_the_job(tmp_path: Path) -> None:
+RAW_FAILURE = b"CUDA out of memory"
+OUR_FAILURE = b'{"status": "error", "reason": "The input is not a video file we can read."}'
+
+
+@pytest.mark.parametrize(
+    ("body", "reason", "logged"),
+    [
+        # The platform's raw text is for the log; the user reads a sentence.
+        (RAW_FAILURE, "the inference endpoint failed on it.", "CUDA out of memory"),
+        # Our server's status JSON carries a sentence written for the user.
+        (OUR_FAILURE, "The input is not a video file we can read.", None),
+    ],
+)
+def test_async_inference_failure_fails_the_job(
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    body: bytes,
+    reason: str,
+    logged: str | None,
+) -> None:
     world = make_world(tmp_path, async_inference=True)
     job_id = new_job(world)
     upload(world, job_id, segments=1)
@@ -317,12 +337,15 @@ def test_async_inference_failure_fails_the_job(tmp_path: Path) -> None:
     # The endpoint reports a failure instead of a result.
     failure = f"{INFERENCE_FAILURE_PREFIX}x.out"
     world.deps.invocations.put(Invocation(failure, job_id, 0), world.clock.now(), 3600)
-    world.storage.put_bytes(failure, b"CUDA out of memory")
-    pipeline.handle_output_object(world.deps, failure)
+    world.storage.put_bytes(failure, body)
+    with caplog.at_level(logging.WARNING):
+        pipeline.handle_output_object(world.deps, failure)
 
     job = world.deps.jobs.get(job_id)
     assert job is not None and job.status is JobStatus.FAILED
-    assert job.failure_reason == "Segment 1 could not be converted: CUDA out of memory"
+    assert job.failure_reason == f"Segment 1 could not be converted: {reason}"
+    if logged is not None:
+        assert logged in caplog.text
     assert world.deps.invocations.get(failure, world.clock.now()) is None
     drain(world)  # the late result changes nothing
     assert world.deps.jobs.get(job_id).status is JobStatus.FAILED  # type: ignore[union-attr]
