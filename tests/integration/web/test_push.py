@@ -3,9 +3,6 @@ encryption, VAPID auth) to a push service on loopback that decrypts what it rece
 
 from __future__ import annotations
 
-import base64
-import json
-import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -14,7 +11,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import http_ece  # type: ignore[import-untyped]
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -24,17 +20,10 @@ from pywebpush import WebPushException
 from stereospot.adapters.push.webpush import NoopPushSender, WebPushSender
 from stereospot.config import Settings
 from stereospot.container import build_container
-from stereospot.domain.ports import PushSubscription, PushUndelivered, SubscriptionGone
+from stereospot.domain.ports import PushUndelivered, SubscriptionGone
 from stereospot.domain.services.jobs import fail_job
 from tests.integration.web.conftest import Site, build_site
-
-
-def b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+from tests.push_service import Browser, b64, unb64
 
 
 @dataclass
@@ -69,30 +58,6 @@ def push_service() -> Iterator[PushService]:
     yield service
     server.shutdown()
     server.server_close()
-
-
-@dataclass
-class Browser:
-    """The browser side of a subscription: its ECDH key pair and auth secret."""
-
-    private_key: ec.EllipticCurvePrivateKey
-    auth: bytes
-
-    @classmethod
-    def new(cls) -> Browser:
-        return cls(ec.generate_private_key(ec.SECP256R1()), os.urandom(16))
-
-    def subscription(self, endpoint: str) -> PushSubscription:
-        point = self.private_key.public_key().public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-        )
-        return PushSubscription(endpoint=endpoint, p256dh=b64(point), auth=b64(self.auth))
-
-    def decrypt(self, body: bytes) -> Any:
-        plain = http_ece.decrypt(
-            body, private_key=self.private_key, auth_secret=self.auth, version="aes128gcm"
-        )
-        return json.loads(plain)
 
 
 def _push_sender(settings: Settings) -> object:
