@@ -24,14 +24,15 @@ from typing import TYPE_CHECKING
 import httpx
 
 from stereospot.adapters.inference.remote import (
+    Attempt,
     RemoteOptions,
-    backoff_s,
+    call_with_retries,
     describe_error,
     invocation_request,
     is_retryable_status,
     wait_until_ready,
 )
-from stereospot.domain.errors import BackendMisconfigured, InferenceError, MediaError
+from stereospot.domain.errors import BackendMisconfigured, MediaError
 from stereospot.domain.inference import InvocationResponse, failure_reason
 from stereospot.domain.ports import (
     ConversionRequest,
@@ -102,31 +103,18 @@ class HttpInferenceBackend:
     ) -> ConversionResult:
         extra = {"job_id": str(request.job_id), "segment_index": request.segment_index}
         body = invocation_request(self._storage, request).model_dump_json()
-        deadline = time.monotonic() + self._options.read_timeout_s
-        failures = 0
-        while True:
-            wait_s, reason = self._attempt(body)
-            if wait_s is None:  # done
-                break
-            busy = wait_s > 0
-            if not busy:
-                failures += 1
-                if failures > self._options.retries:
-                    raise InferenceError(
-                        f"the inference server at {self.url} failed {failures} times: {reason}"
-                    )
-                wait_s = backoff_s(failures, self._options.retry_base_s)
-            elif time.monotonic() + wait_s > deadline:
-                raise InferenceError(f"the inference server at {self.url} stayed busy: {reason}")
-            logger.warning(
-                "inference attempt failed (%s); retrying in %.1f s", reason, wait_s, extra=extra
-            )
-            self._sleep(wait_s)
+        call_with_retries(
+            lambda: self._attempt(body),
+            server=f"the inference server at {self.url}",
+            options=self._options,
+            sleep=self._sleep,
+            log=logger,
+            extra=extra,
+        )
         return ConversionResult(completed=True, output_event=False)
 
-    def _attempt(self, body: str) -> tuple[float | None, str]:
-        """(None, '') on success; (0, reason) to retry with backoff; (s, reason) to retry
-        after s seconds without counting it (busy). Raises MediaError on a 4xx."""
+    def _attempt(self, body: str) -> Attempt:
+        """One POST (see remote.Attempt); MediaError on a 4xx."""
         try:
             response = self._client.post(
                 f"{self.url}/invocations",
@@ -145,7 +133,7 @@ class HttpInferenceBackend:
                 stats.device,
                 stats.depth_model,
             )
-            return None, ""
+            return None
         reason = failure_reason(response.content, f"HTTP {status}")
         if is_retryable_status(status):
             retry_after = _retry_after(response) if status in (429, 503) else None

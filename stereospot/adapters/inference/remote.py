@@ -15,6 +15,7 @@ Error mapping (every remote backend):
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from stereospot.domain.errors import BackendMisconfigured
+from stereospot.domain.errors import BackendMisconfigured, InferenceError
 from stereospot.domain.inference import InvocationRequest
 from stereospot.domain.ports import ConversionRequest, ObjectStorage
 
@@ -120,9 +121,45 @@ def is_retryable_status(status: int) -> bool:
     return status == 429 or status >= 500
 
 
+# What one attempt at a remote call says: None when it succeeded; else (wait, reason):
+# wait 0 = a failure, retried after a backoff and counted; wait > 0 = the server is busy
+# and asked to come back after that many seconds (not counted, bounded by the deadline).
+Attempt = tuple[float, str] | None
+
+
+def call_with_retries(
+    attempt: Callable[[], Attempt],
+    *,
+    server: str,
+    options: RemoteOptions,
+    sleep: Callable[[float], None],
+    log: logging.Logger,
+    extra: dict[str, object],
+) -> None:
+    """Run `attempt` until it succeeds; InferenceError naming `server` when the retries
+    run out or the server stays busy past the read timeout."""
+    deadline = time.monotonic() + options.read_timeout_s
+    failures = 0
+    while (outcome := attempt()) is not None:
+        wait_s, reason = outcome
+        if wait_s <= 0:
+            failures += 1
+            if failures > options.retries:
+                raise InferenceError(f"{server} failed {failures} times: {reason}")
+            wait_s = backoff_s(failures, options.retry_base_s)
+        elif time.monotonic() + wait_s > deadline:
+            raise InferenceError(f"{server} stayed busy: {reason}")
+        log.warning(
+            "inference attempt failed (%s); retrying in %.1f s", reason, wait_s, extra=extra
+        )
+        sleep(wait_s)
+
+
 __all__ = [
+    "Attempt",
     "RemoteOptions",
     "backoff_s",
+    "call_with_retries",
     "describe_error",
     "invocation_request",
     "is_retryable_status",

@@ -26,14 +26,15 @@ from urllib.parse import urlparse
 import numpy as np
 
 from stereospot.adapters.inference.remote import (
+    Attempt,
     RemoteOptions,
-    backoff_s,
+    call_with_retries,
     describe_error,
     invocation_request,
     is_retryable_status,
     wait_until_ready,
 )
-from stereospot.domain.errors import BackendMisconfigured, InferenceError, MediaError
+from stereospot.domain.errors import BackendMisconfigured, MediaError
 from stereospot.domain.inference import failure_reason
 from stereospot.domain.ports import (
     ConversionRequest,
@@ -112,24 +113,18 @@ class TritonInferenceBackend:
     ) -> ConversionResult:
         extra = {"job_id": str(request.job_id), "segment_index": request.segment_index}
         body = invocation_request(self._storage, request).model_dump_json().encode()
-        failures = 0
-        while True:
-            reason = self._attempt(body)
-            if reason is None:
-                return ConversionResult(completed=True, output_event=False)
-            failures += 1
-            if failures > self._options.retries:
-                raise InferenceError(
-                    f"the Triton server at {self.url} failed {failures} times: {reason}"
-                )
-            wait_s = backoff_s(failures, self._options.retry_base_s)
-            logger.warning(
-                "inference attempt failed (%s); retrying in %.1f s", reason, wait_s, extra=extra
-            )
-            self._sleep(wait_s)
+        call_with_retries(
+            lambda: self._attempt(body),
+            server=f"the Triton server at {self.url}",
+            options=self._options,
+            sleep=self._sleep,
+            log=logger,
+            extra=extra,
+        )
+        return ConversionResult(completed=True, output_event=False)
 
-    def _attempt(self, body: bytes) -> str | None:
-        """None on success, the reason to retry; MediaError for the caller's fault."""
+    def _attempt(self, body: bytes) -> Attempt:
+        """One inference (see remote.Attempt); MediaError for the caller's fault."""
         tensor = self._http.InferInput(INPUT, *_encode(body, self._datatype))
         tensor.set_data_from_numpy(_array(body, self._datatype))
         try:
@@ -137,14 +132,14 @@ class TritonInferenceBackend:
                 self.model, [tensor], outputs=[self._http.InferRequestedOutput(OUTPUT)]
             )
         except Exception as exc:  # connection refused/reset, timeouts, Triton errors
-            return describe_error(exc)
+            return 0.0, describe_error(exc)
         status = _decode(result.as_numpy(OUTPUT))
         code = int(status.get("code", 500))
         if code == 200:
             return None
         reason = failure_reason(json.dumps(status), f"status {code}")
         if is_retryable_status(code):
-            return f"status {code}: {reason}"
+            return 0.0, f"status {code}: {reason}"
         raise MediaError(reason)
 
 
