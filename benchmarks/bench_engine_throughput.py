@@ -70,7 +70,7 @@ def clip(seconds: float, height: int) -> Path:
     return path
 
 
-def run_child(command: list[str], cores: int) -> Run:
+def run_child(command: list[str], cores: int, env: dict[str, str] | None = None) -> Run:
     """Runs `command` pinned to the first `cores` cores: wall, CPU (wait4) and peak RSS."""
     allowed = sorted(os.sched_getaffinity(0))[:cores]
 
@@ -79,7 +79,7 @@ def run_child(command: list[str], cores: int) -> Run:
 
     started = time.perf_counter()
     child = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=pin
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=pin, env=env
     )
     assert child.stderr is not None
     errors = child.stderr.read()
