@@ -22,6 +22,7 @@ _MASTERING = struct.Struct("=20i2i")  # 10 AVRationals (num, den) x 2, has_prima
 _LIGHT = struct.Struct("=2I")  # MaxCLL, MaxFALL
 _CHROMA_UNIT = 50000  # x265 (and the SEI): chromaticities in 0.00002
 _LUMA_UNIT = 10000  # luminance in 0.0001 cd/m2
+_LIGHT_MAX = 65535  # MaxCLL and MaxFALL are 16-bit in the SEI
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,14 @@ class MasteringDisplay:
     white: tuple[Fraction, Fraction]
     min_luminance: Fraction
     max_luminance: Fraction
+
+    @property
+    def plausible(self) -> bool:
+        """Chromaticities inside the CIE 1931 unit square and 0 <= min < max <= 10000
+        cd/m2, the ranges the SEI message can carry."""
+        points = (self.red, self.green, self.blue, self.white)
+        inside = all(0 <= c <= 1 for point in points for c in point)
+        return inside and 0 <= self.min_luminance < self.max_luminance <= 10000
 
 
 @dataclass(frozen=True)
@@ -50,10 +59,12 @@ class HdrMetadata:
         return self.mastering is None and self.max_cll is None
 
     def x265_params(self) -> list[str]:
-        """libx265 parameters that write this metadata into the output stream."""
+        """libx265 parameters that write this metadata into the output stream. Values
+        outside what the SEI can hold are left out (a damaged tag must not stop the
+        encoder from opening; players ignore it too)."""
         params = []
         m = self.mastering
-        if m is not None:
+        if m is not None and m.plausible:
 
             def xy(point: tuple[Fraction, Fraction]) -> str:
                 return f"{round(point[0] * _CHROMA_UNIT)},{round(point[1] * _CHROMA_UNIT)}"
@@ -63,7 +74,11 @@ class HdrMetadata:
                 f"WP({xy(m.white)})L({round(m.max_luminance * _LUMA_UNIT)},"
                 f"{round(m.min_luminance * _LUMA_UNIT)})"
             )
-        if self.max_cll is not None:
+        if (
+            self.max_cll is not None
+            and 0 < self.max_cll <= _LIGHT_MAX
+            and (self.max_fall is None or 0 <= self.max_fall <= _LIGHT_MAX)
+        ):
             params.append(f"max-cll={self.max_cll},{self.max_fall or 0}")
         return params
 
