@@ -82,10 +82,6 @@ class JobView:
         return waiting and not self.job.source_url and not self.uploaded
 
     @property
-    def format_label(self) -> str:
-        return self.job.output_format.label
-
-    @property
     def in_progress(self) -> bool:
         return self.job.status.in_progress
 
