@@ -139,8 +139,8 @@ def progress(
 
 
 def measured_eta(frames: FrameCount, now: datetime) -> float | None:
-    """Remaining frames at this job's own rate (the workers' recent rates blended with
-    the average since the first segment started), less the time since the last report (so
+    """Remaining frames at this job's own rate (the workers' recent rates, else the
+    average since the first segment started), less the time since the last report (so
     the figure keeps falling between reports); None until enough work was measured."""
     if (
         frames.last_report is None
@@ -149,10 +149,11 @@ def measured_eta(frames: FrameCount, now: datetime) -> float | None:
         or frames.fraction < MIN_MEASURED_FRACTION
     ):
         return None
+    # The workers' recent rate (over several seconds, warm-up excluded) is the rate the
+    # remaining frames will go at; the average since the start includes the warm-up, so
+    # it only stands in until a worker has measured a rate.
     average = frames.done / frames.measured_s
-    # The workers' recent rate follows changes (warm-up over, a busier machine); the
-    # average since the start is steadier. Half of each keeps the figure from jumping.
-    rate = (frames.recent_rate + average) / 2 if frames.recent_rate > 0 else average
+    rate = frames.recent_rate if frames.recent_rate > 0 else average
     remaining = (frames.total - frames.done) / rate
     since = max(0.0, (now - frames.last_report).total_seconds())
     return max(0.0, remaining - since)

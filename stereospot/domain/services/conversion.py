@@ -146,7 +146,11 @@ class ProgressReporter:
         self._write(done, total, now)
 
     def _rate(self, done: int, now: datetime) -> float:
-        """Frames per second over the last RATE_WINDOW_S (0 until a second is measured)."""
+        """Frames per second over the last RATE_WINDOW_S (0 until a second is measured).
+        The window opens at the first frames done: the warm-up before them (model load,
+        the first batch) says nothing about how fast the remaining frames will go."""
+        if done <= 0:
+            return 0.0
         self._window.append((now, done))
         while len(self._window) > 2 and (now - self._window[1][0]).total_seconds() >= (
             RATE_WINDOW_S

@@ -261,3 +261,30 @@ def test_the_video_worker_records_frames_about_once_a_second(tmp_path: Path) -> 
     writes = [e for e in world.events.all() if "frames_done" in e.detail]
     assert 34 <= len(writes) <= 40  # about one a second over 36 s, plus the start and the end
     assert writes[-1].detail["frames_done"] == 360
+
+
+def test_the_workers_rate_leaves_out_the_warm_up_before_the_first_frames(
+    tmp_path: Path,
+) -> None:
+    from stereospot.domain.model import SegmentPlanEntry
+    from stereospot.domain.services.conversion import ProgressReporter
+
+    world = make_world(tmp_path)
+    job = jobs.create_job(
+        world.deps, output_format=StereoFormat.HALF_SBS, settings=ConversionSettings()
+    )
+    plan = (SegmentPlanEntry(index=0, start_s=0, duration_s=12, frame_count=360),)
+    job = world.deps.jobs.save(
+        job.transition(JobStatus.CHUNKING_IN_PROGRESS).with_changes(
+            total_segments=1, segment_plan=plan
+        )
+    )
+    reporter = ProgressReporter(world.deps, job, 0, None)
+    reporter.start()
+    world.clock.advance(6.0)  # loading the model and the first batch: no frames yet
+    for frame in range(8, 121, 8):  # then batches of 8 frames at 20 frames/s
+        reporter(frame, 360)
+        world.clock.advance(0.4)
+    [stored] = world.deps.progress.list(job.id)
+    # The rate the remaining frames will go at, not diluted by the six idle seconds.
+    assert 19.0 <= stored.frames_per_second <= 21.0, stored.frames_per_second
